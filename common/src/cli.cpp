@@ -1,0 +1,40 @@
+#include "sensorgate/common/cli.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "sensorgate/common/runtime.hpp"
+
+namespace sensorgate {
+
+void CommonFlags::add_to(CLI::App& app) {
+  app.add_option("--config", config_path, "TOML configuration file; command-line flags override its keys");
+  app.add_flag("--check-config", check_config, "validate the configuration (file and flags), print it is valid, exit");
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off (log.level)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.set_version_flag("--version", version_string());
+}
+
+ConfigFile CommonFlags::load_config() const {
+  return config_path.empty() ? ConfigFile{} : ConfigFile::load(config_path);
+}
+
+int parse_cli(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+    return -1;
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+}
+
+int report_config_error(const ConfigError& error) {
+  fmt::print(stderr, "error: {}\n", error.what());
+  return 2;
+}
+
+}  // namespace sensorgate

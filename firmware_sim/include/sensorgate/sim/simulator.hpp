@@ -1,0 +1,45 @@
+#pragma once
+// Simulator: N synthetic headsets publishing FrameBatches, in real time (or a multiple of
+// it) or as fast as the broker takes them. Device i is named "<prefix>-<iiii>", its
+// frames are numbered from 0 and frame k was sampled at start_time + k / rate.
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "sensorgate/sim/mqtt_frame_publisher.hpp"
+#include "sensorgate/sim/synthetic_eeg.hpp"
+
+namespace sensorgate::sim {
+
+struct SimulatorOptions {
+  std::uint32_t devices = 4;
+  std::string device_prefix = "sim";
+  SignalShape shape;
+  std::uint32_t batch_frames = 32;
+  double duration_s = 10;  ///< seconds of signal per device; 0 = until stopped
+  double speed = 1.0;      ///< 1 = real time, 2 = twice as fast, 0 = as fast as possible
+  std::uint64_t seed = 1;
+  std::int64_t start_time_ns = 0;  ///< device time of frame 0; 0 = now, rounded up to a whole second
+};
+
+/// "<prefix>-<index, 4 digits>", the id of simulated device `index`.
+std::string simulated_device_id(const std::string& prefix, std::uint32_t index);
+
+class Simulator {
+ public:
+  Simulator(SimulatorOptions options, MqttFramePublisher& publisher);
+
+  /// Publishes until the duration is reached or `stop` is set.
+  void run(const std::atomic<bool>& stop);
+
+  [[nodiscard]] std::uint64_t frames_per_device() const { return frames_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::int64_t start_time_ns() const { return options_.start_time_ns; }
+
+ private:
+  SimulatorOptions options_;
+  MqttFramePublisher& publisher_;
+  std::atomic<std::uint64_t> frames_{0};
+};
+
+}  // namespace sensorgate::sim

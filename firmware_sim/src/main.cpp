@@ -1,0 +1,148 @@
+// sensorgate-sim: simulated EEG headsets publishing FrameBatches over MQTT.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <thread>
+
+#include "sensorgate/common/cli.hpp"
+#include "sensorgate/common/runtime.hpp"
+#include "sensorgate/common/stop_signal.hpp"
+#include "sensorgate/sim/simulator.hpp"
+
+namespace {
+
+struct Settings {
+  sensorgate::sim::PublisherOptions mqtt;
+  sensorgate::sim::SimulatorOptions sim;
+  std::string log_level;
+};
+
+double parse_speed(sensorgate::ConfigFile& file) {
+  const std::string text = file.get_string("sim.speed", "1");
+  if (text == "max") return 0.0;
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || !(value > 0)) {
+    file.fail("sim.speed", "expected \"max\" or a positive real-time factor such as \"1\" or \"10\", got \"" + text +
+                               "\"");
+  }
+  return value;
+}
+
+Settings read_settings(sensorgate::ConfigFile& file) {
+  Settings s;
+  s.mqtt.url = file.get_string("mqtt.url", "tcp://127.0.0.1:1883");
+  s.mqtt.topic_prefix = file.get_string("mqtt.topic_prefix", "sensorgate");
+  s.mqtt.client_id = file.get_string("mqtt.client_id", "sensorgate-sim-" + sensorgate::host_name());
+  s.mqtt.max_in_flight = static_cast<std::size_t>(file.get_int("mqtt.max_in_flight", 256, 1, 65535));
+  s.mqtt.username = file.get_string("mqtt.username", "");
+  s.mqtt.password = file.get_string("mqtt.password", "");
+  s.sim.devices = static_cast<std::uint32_t>(file.get_int("sim.devices", 4, 1, 100'000));
+  s.sim.device_prefix = file.get_string("sim.device_prefix", "sim");
+  s.sim.shape.channels = static_cast<std::uint16_t>(file.get_int("sim.channels", 16, 1, 256));
+  s.sim.shape.sample_rate_hz = file.get_double("sim.sample_rate_hz", 256.0, 1.0, 100'000.0);
+  s.sim.batch_frames = static_cast<std::uint32_t>(file.get_int("sim.batch_frames", 32, 1, 65536));
+  s.sim.duration_s = file.get_double("sim.duration_s", 10.0, 0.0, 1e9);
+  s.sim.speed = parse_speed(file);
+  s.sim.seed = static_cast<std::uint64_t>(file.get_int("sim.seed", 1, 0, INT64_MAX));
+  s.sim.start_time_ns = file.get_int("sim.start_time_ns", 0, 0, INT64_MAX);
+  s.log_level = file.get_choice("log.level", "info", {"trace", "debug", "info", "warn", "error", "off"});
+  file.reject_unknown_keys();
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sensorgate::StopSignal stop_signal;
+  CLI::App app{"sensorgate-sim: simulated EEG headsets publishing frame batches over MQTT (QoS 1)",
+               "sensorgate-sim"};
+  sensorgate::CommonFlags common;
+  common.add_to(app);
+  std::optional<std::string> mqtt_url;
+  std::optional<std::int64_t> devices;
+  std::optional<double> duration;
+  std::optional<std::string> speed;
+  std::optional<std::int64_t> seed;
+  std::optional<std::int64_t> channels;
+  std::optional<double> rate;
+  std::optional<std::int64_t> batch;
+  std::optional<std::int64_t> start;
+  app.add_option("--mqtt", mqtt_url, "MQTT broker URL (mqtt.url)");
+  app.add_option("--devices", devices, "number of simulated headsets (sim.devices)");
+  app.add_option("--duration", duration, "seconds of signal per device, 0 = until Ctrl-C (sim.duration_s)");
+  app.add_option("--speed", speed, "max, or a real-time factor: 1 = real time (sim.speed)");
+  app.add_option("--seed", seed, "random seed; same seed, same signal (sim.seed)");
+  app.add_option("--channels", channels, "channels per device (sim.channels)");
+  app.add_option("--rate", rate, "sampling rate in Hz (sim.sample_rate_hz)");
+  app.add_option("--batch-frames", batch, "frames per published batch (sim.batch_frames)");
+  app.add_option("--start-time-ns", start, "device time of frame 0, ns since the epoch (sim.start_time_ns)");
+  if (int rc = sensorgate::parse_cli(app, argc, argv); rc >= 0) return rc;
+
+  Settings settings;
+  try {
+    auto file = common.load_config();
+    if (mqtt_url) file.set_override("mqtt.url", *mqtt_url, "--mqtt");
+    if (devices) file.set_override("sim.devices", *devices, "--devices");
+    if (duration) file.set_override("sim.duration_s", *duration, "--duration");
+    if (speed) file.set_override("sim.speed", *speed, "--speed");
+    if (seed) file.set_override("sim.seed", *seed, "--seed");
+    if (channels) file.set_override("sim.channels", *channels, "--channels");
+    if (rate) file.set_override("sim.sample_rate_hz", *rate, "--rate");
+    if (batch) file.set_override("sim.batch_frames", *batch, "--batch-frames");
+    if (start) file.set_override("sim.start_time_ns", *start, "--start-time-ns");
+    settings = read_settings(file);
+  } catch (const sensorgate::ConfigError& e) {
+    return sensorgate::report_config_error(e);
+  }
+  if (common.check_config) {
+    fmt::print("configuration valid ({})\n", common.config_path.empty() ? "defaults and flags" : common.config_path);
+    return 0;
+  }
+  sensorgate::init_logging("sim", common.log_level.value_or(settings.log_level));
+
+  try {
+    sensorgate::sim::MqttFramePublisher publisher(settings.mqtt);
+    publisher.connect(std::chrono::seconds(10));
+    sensorgate::sim::Simulator simulator(settings.sim, publisher);
+    const auto& s = settings.sim;
+    spdlog::info("sim: {} device(s) x {} ch @ {} Hz, seed {}, speed {}, duration {}, start time {} ns, to {}",
+                 s.devices, s.shape.channels, s.shape.sample_rate_hz, s.seed,
+                 s.speed > 0 ? fmt::format("{}x", s.speed) : "max",
+                 s.duration_s > 0 ? fmt::format("{} s", s.duration_s) : "until stopped", simulator.start_time_ns(),
+                 settings.mqtt.url);
+
+    std::atomic<bool> stop{false};
+    std::atomic<bool> done{false};
+    std::exception_ptr failure;
+    const auto started = std::chrono::steady_clock::now();
+    std::thread runner([&] {
+      try {
+        simulator.run(stop);
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      done = true;
+    });
+    while (!done.load()) {
+      if (stop_signal.wait_for(std::chrono::milliseconds(100)) != 0) {
+        spdlog::info("sim: signal received, stopping");
+        stop = true;
+      }
+    }
+    runner.join();
+    if (failure) std::rethrow_exception(failure);
+    publisher.finish(std::chrono::seconds(30));
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double samples =
+        static_cast<double>(simulator.frames_per_device()) * s.devices * static_cast<double>(s.shape.channels);
+    spdlog::info("sim: published {} batches ({} frames per device, {:.1f} MB) in {:.2f} s: {:.0f} samples/s",
+                 publisher.published(), simulator.frames_per_device(), static_cast<double>(publisher.bytes()) / 1e6,
+                 elapsed, elapsed > 0 ? samples / elapsed : 0.0);
+  } catch (const std::exception& e) {
+    spdlog::critical("sim: {}", e.what());
+    return 1;
+  }
+  return 0;
+}

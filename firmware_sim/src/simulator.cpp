@@ -1,0 +1,63 @@
+#include "sensorgate/sim/simulator.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <thread>
+#include <vector>
+
+#include "sensorgate/common/runtime.hpp"
+#include "sensorgate/uplink/codec.hpp"
+
+namespace sensorgate::sim {
+
+std::string simulated_device_id(const std::string& prefix, std::uint32_t index) {
+  return fmt::format("{}-{:04d}", prefix, index);
+}
+
+Simulator::Simulator(SimulatorOptions options, MqttFramePublisher& publisher)
+    : options_(std::move(options)), publisher_(publisher) {
+  if (options_.start_time_ns == 0) {
+    constexpr std::int64_t kSecond = 1'000'000'000;
+    options_.start_time_ns = (wall_clock_ns() / kSecond + 1) * kSecond;
+  }
+}
+
+void Simulator::run(const std::atomic<bool>& stop) {
+  const auto& shape = options_.shape;
+  std::vector<SyntheticEeg> generators;
+  std::vector<std::string> ids;
+  for (std::uint32_t d = 0; d < options_.devices; ++d) {
+    generators.emplace_back(options_.seed, d, shape);
+    ids.push_back(simulated_device_id(options_.device_prefix, d));
+  }
+  const auto total_frames =
+      options_.duration_s > 0 ? static_cast<std::uint64_t>(std::llround(options_.duration_s * shape.sample_rate_hz))
+                              : UINT64_MAX;
+  const double period_ns = 1e9 / shape.sample_rate_hz;
+  const auto wall_start = std::chrono::steady_clock::now();
+  std::vector<float> samples;
+  for (std::uint64_t frame = 0; frame < total_frames && !stop.load(std::memory_order_relaxed);) {
+    const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(options_.batch_frames, total_frames - frame));
+    if (options_.speed > 0) {
+      // A batch leaves once its last frame has been "measured".
+      const auto due = wall_start + std::chrono::nanoseconds(static_cast<std::int64_t>(
+                                        static_cast<double>(frame + n) * period_ns / options_.speed));
+      std::this_thread::sleep_until(due);
+    }
+    samples.resize(static_cast<std::size_t>(n) * shape.channels);
+    const auto first_time =
+        options_.start_time_ns + static_cast<std::int64_t>(std::llround(static_cast<double>(frame) * period_ns));
+    for (std::uint32_t d = 0; d < options_.devices; ++d) {
+      generators[d].generate(samples);
+      publisher_.publish(ids[d],
+                         uplink::encode_frame_batch(ids[d], frame, first_time, shape.sample_rate_hz, shape.channels,
+                                                    samples));
+    }
+    frame += n;
+    frames_.store(frame, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace sensorgate::sim

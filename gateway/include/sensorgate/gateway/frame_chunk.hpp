@@ -1,0 +1,32 @@
+#pragma once
+// FrameChunk: the unit that travels through a device's ring between ingest and processing.
+// Fixed size and trivially copyable, so ingest decodes straight into ring slots and the
+// worker processes them in place; no allocation per batch on the hot path. A FrameBatch
+// of any length is split into as many chunks as it needs; a chunk holds whole frames.
+
+#include <cstdint>
+
+#include "sensorgate/kernels/moments.hpp"
+
+namespace sensorgate {
+
+struct FrameChunk {
+  /// Floats per chunk: 16 frames of 16 channels; 1 frame of the 256-channel maximum.
+  static constexpr std::uint32_t kCapacity = 256;
+
+  std::uint64_t first_seq = 0;
+  std::int64_t first_time_ns = 0;
+  double sample_period_ns = 0;
+  std::uint16_t channels = 0;
+  std::uint16_t frames = 0;
+  float samples[kCapacity];  // frame-major; only frames * channels are valid
+
+  /// Event time of frame `i` of this chunk.
+  [[nodiscard]] std::int64_t frame_time_ns(std::uint32_t i) const {
+    return first_time_ns + static_cast<std::int64_t>(static_cast<double>(i) * sample_period_ns + 0.5);
+  }
+};
+
+static_assert(kernels::kMaxChannels <= FrameChunk::kCapacity, "a chunk must hold at least one frame");
+
+}  // namespace sensorgate

@@ -1,0 +1,34 @@
+#pragma once
+// GatewayConfig: every setting of sensorgate-gateway, read from TOML (config/gateway.toml
+// documents each key) with command-line overrides applied by main().
+
+#include <chrono>
+#include <string>
+
+#include "sensorgate/common/config_file.hpp"
+#include "sensorgate/gateway/mqtt_ingest.hpp"
+#include "sensorgate/gateway/shard_worker.hpp"
+#include "sensorgate/uplink/uplink_sender.hpp"
+
+namespace sensorgate {
+
+struct GatewayConfig {
+  std::string gateway_id;
+  MqttIngestOptions mqtt;
+  std::size_t ring_capacity_chunks = 256;
+  std::size_t max_devices = 4096;
+  std::size_t workers = 1;
+  std::string backend = "cpu";
+  WorkerOptions worker;
+  uplink::UplinkSenderOptions uplink;
+  std::size_t uplink_ring_capacity = 4096;
+  std::chrono::milliseconds shutdown_timeout{10000};
+  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::seconds stats_interval{10};
+  std::string log_level = "info";
+
+  /// Reads every key (defaults for absent ones) and rejects unknown keys; throws ConfigError.
+  static GatewayConfig from(ConfigFile& file);
+};
+
+}  // namespace sensorgate

@@ -1,0 +1,55 @@
+#pragma once
+// IngestSink: where every ingest transport delivers decoded batches. It finds (or
+// registers) the batch's device and cuts the batch into FrameChunks written straight into
+// the device's ring. When the ring is full it waits for the worker (policy "block"), which
+// stalls the transport's thread and so pushes back on the source (MQTT stops acknowledging
+// and the broker holds further messages); only at shutdown are frames given up, counted.
+//
+// Called from one transport thread only: it is the rings' single producer.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "sensorgate/gateway/device_registry.hpp"
+#include "sensorgate/gateway/frame_batch_decoder.hpp"
+
+namespace sensorgate {
+
+/// Counters: single writer (the ingest thread), readable from any thread.
+struct IngestCounters {
+  std::atomic<std::uint64_t> batches{0};
+  std::atomic<std::uint64_t> frames{0};
+  std::atomic<std::uint64_t> ring_full_waits{0};          ///< times a full ring made ingest wait
+  std::atomic<std::uint64_t> rejected_device_limit{0};    ///< batches of devices beyond max_devices
+  std::atomic<std::uint64_t> rejected_channel_mismatch{0};///< batches whose channel count changed
+  std::atomic<std::uint64_t> frames_dropped_on_stop{0};   ///< frames given up because of shutdown
+};
+
+class IngestSink {
+ public:
+  /// `stopping` turns blocking into dropping (counted) once shutdown has begun.
+  IngestSink(DeviceRegistry& registry, const std::atomic<bool>& stopping);
+
+  void push(const DecodedBatch& batch);
+
+  [[nodiscard]] const IngestCounters& counters() const { return counters_; }
+
+ private:
+  DeviceStream* device_for(const DecodedBatch& batch);
+
+  DeviceRegistry& registry_;
+  const std::atomic<bool>& stopping_;
+  // Transparent hash: lookups by the batch's string_view allocate nothing.
+  struct IdHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
+  };
+  std::unordered_map<std::string, DeviceStream*, IdHash, std::equal_to<>> by_id_;
+  IngestCounters counters_;
+};
+
+}  // namespace sensorgate

@@ -1,0 +1,86 @@
+#include "sensorgate/gateway/gateway.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace sensorgate {
+
+Gateway::Gateway(GatewayConfig config)
+    : config_(std::move(config)),
+      registry_(config_.ring_capacity_chunks, config_.max_devices),
+      sink_(registry_, ingest_stopping_),
+      mqtt_(config_.mqtt, sink_) {
+  std::vector<uplink::SummaryRing*> rings;
+  for (std::size_t i = 0; i < config_.workers; ++i) {
+    summary_rings_.push_back(std::make_unique<uplink::SummaryRing>(config_.uplink_ring_capacity));
+    rings.push_back(summary_rings_.back().get());
+    workers_.push_back(std::make_unique<ShardWorker>(i, config_.workers, registry_, config_.worker,
+                                                     kernels::make_moments_backend(config_.backend),
+                                                     *summary_rings_.back()));
+  }
+  uplink_ = std::make_unique<uplink::UplinkSender>(zmq_, config_.uplink, std::move(rings));
+}
+
+Gateway::~Gateway() {
+  if (running_) stop();
+}
+
+void Gateway::start() {
+  for (auto& worker : workers_) {
+    worker_threads_.emplace_back([this, w = worker.get()] { w->run(workers_stop_, workers_deadline_ns_); });
+  }
+  uplink_thread_ = std::thread([this] { unacked_at_exit_ = uplink_->run(); });
+  running_ = true;
+  spdlog::info("gateway '{}': {} worker(s) on the {} backend, {} ms windows (lateness {} ms), uplink to {}",
+               config_.gateway_id, workers_.size(), workers_.front()->backend_name(),
+               config_.worker.windows.length_ns / 1'000'000, config_.worker.windows.allowed_lateness_ns / 1'000'000,
+               config_.uplink.endpoint);
+  mqtt_.start(config_.connect_timeout);
+}
+
+std::size_t Gateway::stop() {
+  if (!running_) return unacked_at_exit_;
+  running_ = false;
+  const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_timeout;
+  // 1. No new frames: disconnect (the persistent session keeps what arrives meanwhile).
+  ingest_stopping_.store(true);
+  mqtt_.stop();
+  // 2. Workers drain their rings and flush every open window into the uplink rings.
+  workers_deadline_ns_.store(deadline.time_since_epoch().count());
+  workers_stop_.store(true, std::memory_order_release);
+  for (auto& t : worker_threads_) t.join();
+  worker_threads_.clear();
+  // 3. The uplink sends the rest and waits for the collector's acks, bounded.
+  uplink_->finish(deadline);
+  uplink_thread_.join();
+  return unacked_at_exit_;
+}
+
+GatewaySnapshot Gateway::snapshot() const {
+  GatewaySnapshot s;
+  const auto& in = sink_.counters();
+  s.mqtt_messages = mqtt_.messages();
+  s.bad_payloads = mqtt_.decoder().rejected_total();
+  s.frames_in = in.frames.load();
+  s.ring_full_waits = in.ring_full_waits.load();
+  s.rejected_batches = in.rejected_device_limit.load() + in.rejected_channel_mismatch.load();
+  s.frames_dropped_on_stop = in.frames_dropped_on_stop.load();
+  for (const auto& w : workers_) {
+    const auto& c = w->counters();
+    s.frames_windowed += c.frames.load();
+    s.duplicates += c.duplicates.load();
+    s.reordered += c.reordered.load();
+    s.missing += c.gap_frames.load() - c.reordered.load();
+    s.late += c.late_frames.load() + c.too_old.load();
+    s.windows += c.windows_closed.load();
+    s.ring_full_waits += c.uplink_full_waits.load();
+    s.windows_dropped_on_stop += c.windows_dropped_on_stop.load();
+  }
+  const auto& u = uplink_->counters();
+  s.uplink_sent = u.sent.load();
+  s.uplink_acked = u.acked.load();
+  s.uplink_in_flight = u.in_flight.load();
+  s.devices = registry_.size();
+  return s;
+}
+
+}  // namespace sensorgate

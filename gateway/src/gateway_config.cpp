@@ -1,0 +1,58 @@
+#include "sensorgate/gateway/gateway_config.hpp"
+
+#include <bit>
+
+#include "sensorgate/common/runtime.hpp"
+
+namespace sensorgate {
+namespace {
+
+std::size_t power_of_two(ConfigFile& file, std::string_view key, std::int64_t fallback, std::int64_t max) {
+  const auto value = file.get_int(key, fallback, 2, max);
+  if (!std::has_single_bit(static_cast<std::uint64_t>(value))) file.fail(key, "must be a power of two");
+  return static_cast<std::size_t>(value);
+}
+
+}  // namespace
+
+GatewayConfig GatewayConfig::from(ConfigFile& file) {
+  using std::chrono::milliseconds;
+  GatewayConfig c;
+  c.gateway_id = file.get_string("gateway.id", host_name());
+  if (c.gateway_id.empty()) file.fail("gateway.id", "must not be empty");
+
+  c.mqtt.url = file.get_string("mqtt.url", "tcp://127.0.0.1:1883");
+  c.mqtt.client_id = file.get_string("mqtt.client_id", "sensorgate-gw-" + c.gateway_id);
+  c.mqtt.topic_prefix = file.get_string("mqtt.topic_prefix", "sensorgate");
+  c.mqtt.clean_session = file.get_bool("mqtt.clean_session", false);
+  c.mqtt.keepalive = std::chrono::seconds(file.get_int("mqtt.keepalive_s", 20, 1, 3600));
+  c.mqtt.username = file.get_string("mqtt.username", "");
+  c.mqtt.password = file.get_string("mqtt.password", "");
+  c.connect_timeout = milliseconds(file.get_int("mqtt.connect_timeout_ms", 10000, 100, 600'000));
+
+  c.ring_capacity_chunks = power_of_two(file, "ingest.ring_capacity_chunks", 256, 1 << 20);
+  c.max_devices = static_cast<std::size_t>(file.get_int("ingest.max_devices", 4096, 1, 1'000'000));
+
+  const auto length_ms = file.get_int("windows.length_ms", 1000, 1, 3'600'000);
+  c.worker.windows.length_ns = length_ms * 1'000'000;
+  c.worker.windows.allowed_lateness_ns = file.get_int("windows.allowed_lateness_ms", 250, 0, 3'600'000) * 1'000'000;
+  c.worker.idle_timeout = milliseconds(file.get_int("windows.idle_timeout_ms", 2000, 1, 3'600'000));
+
+  c.workers = static_cast<std::size_t>(file.get_int("processing.workers", 1, 1, 256));
+  c.backend = file.get_choice("processing.backend", "cpu", {"auto", "cpu", "cuda"});
+  c.worker.max_chunks_per_device = static_cast<std::size_t>(file.get_int("processing.max_chunks_per_tick", 64, 1, 1 << 20));
+
+  c.uplink.endpoint = file.get_string("uplink.endpoint", "tcp://127.0.0.1:5560");
+  c.uplink.gateway_id = c.gateway_id;
+  c.uplink.resend_after = milliseconds(file.get_int("uplink.resend_after_ms", 3000, 10, 3'600'000));
+  c.uplink.max_in_flight = static_cast<std::size_t>(file.get_int("uplink.max_in_flight", 65536, 1, 10'000'000));
+  c.uplink_ring_capacity = power_of_two(file, "uplink.ring_capacity", 4096, 1 << 24);
+  c.shutdown_timeout = milliseconds(file.get_int("uplink.shutdown_timeout_ms", 10000, 0, 3'600'000));
+
+  c.stats_interval = std::chrono::seconds(file.get_int("log.stats_interval_s", 10, 0, 86'400));
+  c.log_level = file.get_choice("log.level", "info", {"trace", "debug", "info", "warn", "error", "off"});
+  file.reject_unknown_keys();
+  return c;
+}
+
+}  // namespace sensorgate

@@ -1,0 +1,87 @@
+#include "sensorgate/gateway/ingest_sink.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+namespace sensorgate {
+namespace {
+
+void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
+  counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+IngestSink::IngestSink(DeviceRegistry& registry, const std::atomic<bool>& stopping)
+    : registry_(registry), stopping_(stopping) {}
+
+DeviceStream* IngestSink::device_for(const DecodedBatch& batch) {
+  if (auto it = by_id_.find(batch.device_id); it != by_id_.end()) return it->second;
+  DeviceStream* device = registry_.add(batch.device_id, batch.channels);
+  if (device == nullptr) {
+    if (counters_.rejected_device_limit.load(std::memory_order_relaxed) == 0) {
+      spdlog::warn("ingest: device limit of {} reached; refusing new device '{}' and any further (ingest.max_devices)",
+                   registry_.max_devices(), batch.device_id);
+    }
+    return nullptr;
+  }
+  spdlog::info("ingest: new device '{}' ({} channels, {} Hz)", device->id, device->channels, batch.sample_rate_hz);
+  by_id_.emplace(device->id, device);
+  return device;
+}
+
+void IngestSink::push(const DecodedBatch& batch) {
+  DeviceStream* device = device_for(batch);
+  if (device == nullptr) {
+    bump(counters_.rejected_device_limit);
+    return;
+  }
+  if (batch.channels != device->channels) {
+    bump(counters_.rejected_channel_mismatch);
+    spdlog::warn("ingest: device '{}' sent {} channels, registered with {}; batch dropped", device->id,
+                 batch.channels, device->channels);
+    return;
+  }
+  bump(counters_.batches);
+  const std::uint32_t frames = batch.frames();
+  const std::uint32_t per_chunk = FrameChunk::kCapacity / batch.channels;
+  const double period_ns = 1e9 / batch.sample_rate_hz;
+  std::uint32_t done = 0;
+  bool waited = false;
+  while (done < frames) {
+    auto slots = device->ring.acquire_write();
+    if (slots.empty()) {
+      if (stopping_.load(std::memory_order_relaxed)) {
+        bump(counters_.frames_dropped_on_stop, frames - done);
+        break;
+      }
+      if (!waited) bump(counters_.ring_full_waits);
+      waited = true;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      continue;
+    }
+    std::size_t used = 0;
+    for (auto& chunk : slots) {
+      if (done == frames) break;
+      const std::uint32_t n = std::min(per_chunk, frames - done);
+      chunk.first_seq = batch.first_seq + done;
+      chunk.first_time_ns =
+          batch.first_time_ns + static_cast<std::int64_t>(static_cast<double>(done) * period_ns + 0.5);
+      chunk.sample_period_ns = period_ns;
+      chunk.channels = batch.channels;
+      chunk.frames = static_cast<std::uint16_t>(n);
+      std::memcpy(chunk.samples, batch.samples.data() + static_cast<std::size_t>(done) * batch.channels,
+                  static_cast<std::size_t>(n) * batch.channels * sizeof(float));
+      done += n;
+      ++used;
+    }
+    device->ring.commit_write(used);
+  }
+  bump(counters_.frames, done);
+}
+
+}  // namespace sensorgate

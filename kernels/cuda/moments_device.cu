@@ -1,0 +1,96 @@
+// One thread per (block, channel) output: the per-tick batches are many small blocks
+// (16-frame chunks across hundreds of devices), so the parallelism is in the number of
+// outputs, not in long reductions.
+#include <cuda_runtime.h>
+
+#include <stdexcept>
+#include <string>
+
+#include "moments_device.cuh"
+
+namespace sensorgate::kernels::cuda {
+namespace {
+
+void check(cudaError_t err, const char* what) {
+  if (err != cudaSuccess) {
+    throw std::runtime_error(std::string("CUDA ") + what + ": " + cudaGetErrorString(err));
+  }
+}
+
+__global__ void moments_kernel(const float* __restrict__ samples, const Slot* __restrict__ slots,
+                               Result* __restrict__ out, std::uint32_t n_slots) {
+  const std::uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n_slots) return;
+  const Slot s = slots[i];
+  double sum = 0.0;
+  float lo = INFINITY;
+  float hi = -INFINITY;
+  for (std::uint32_t f = 0; f < s.frames; ++f) {
+    const float x = samples[s.first_sample + static_cast<std::uint64_t>(f) * s.stride];
+    sum += x;
+    lo = fminf(lo, x);
+    hi = fmaxf(hi, x);
+  }
+  const double mean = s.frames == 0 ? 0.0 : sum / s.frames;
+  double m2 = 0.0;
+  for (std::uint32_t f = 0; f < s.frames; ++f) {
+    const double d = samples[s.first_sample + static_cast<std::uint64_t>(f) * s.stride] - mean;
+    m2 += d * d;
+  }
+  out[i] = Result{s.frames, mean, m2, lo, hi};
+}
+
+template <typename T>
+void reserve(T*& ptr, std::size_t& capacity, std::size_t count) {
+  if (count <= capacity) return;
+  if (ptr != nullptr) check(cudaFree(ptr), "cudaFree");
+  ptr = nullptr;
+  capacity = 0;
+  check(cudaMalloc(reinterpret_cast<void**>(&ptr), count * sizeof(T)), "cudaMalloc");
+  capacity = count;
+}
+
+}  // namespace
+
+bool device_available() {
+  // Without a driver cudaGetDeviceCount fails (35: insufficient driver, 100: no device) and
+  // leaves the count untouched, hence the explicit 0.
+  int count = 0;
+  return cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
+}
+
+MomentsDevice::MomentsDevice() {
+  cudaStream_t stream = nullptr;
+  check(cudaStreamCreate(&stream), "cudaStreamCreate");
+  stream_ = stream;
+}
+
+MomentsDevice::~MomentsDevice() {
+  cudaFree(d_samples_);
+  cudaFree(d_slots_);
+  cudaFree(d_out_);
+  cudaStreamDestroy(static_cast<cudaStream_t>(stream_));
+}
+
+void MomentsDevice::run(const float* samples, std::size_t n_samples, const Slot* slots, std::size_t n_slots,
+                        Result* out) {
+  if (n_slots == 0) return;
+  auto stream = static_cast<cudaStream_t>(stream_);
+  reserve(d_samples_, cap_samples_, n_samples);
+  std::size_t cap_out = cap_slots_;
+  reserve(d_slots_, cap_slots_, n_slots);
+  reserve(d_out_, cap_out, n_slots);
+  check(cudaMemcpyAsync(d_samples_, samples, n_samples * sizeof(float), cudaMemcpyHostToDevice, stream),
+        "copy samples to device");
+  check(cudaMemcpyAsync(d_slots_, slots, n_slots * sizeof(Slot), cudaMemcpyHostToDevice, stream),
+        "copy slots to device");
+  constexpr std::uint32_t kThreads = 256;
+  const auto n = static_cast<std::uint32_t>(n_slots);
+  moments_kernel<<<(n + kThreads - 1) / kThreads, kThreads, 0, stream>>>(d_samples_, d_slots_, d_out_, n);
+  check(cudaGetLastError(), "kernel launch");
+  check(cudaMemcpyAsync(out, d_out_, n_slots * sizeof(Result), cudaMemcpyDeviceToHost, stream),
+        "copy results to host");
+  check(cudaStreamSynchronize(stream), "synchronize");
+}
+
+}  // namespace sensorgate::kernels::cuda

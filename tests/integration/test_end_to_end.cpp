@@ -1,0 +1,130 @@
+// The whole pipeline as a user runs it: a real mosquitto on a free loopback port, the
+// collector, the gateway and the simulator as separate processes, then the SQLite file is
+// checked against statistics recomputed from the simulator's seed.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+
+#include <map>
+#include <tuple>
+
+#include "sensorgate/sim/simulator.hpp"
+#include "sensorgate/sim/synthetic_eeg.hpp"
+#include "sensorgate/testing/processes.hpp"
+#include "sensorgate/testing/reference_stats.hpp"
+
+namespace sensorgate {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int kDevices = 4;
+constexpr int kSeconds = 10;
+constexpr int kChannels = 16;
+constexpr int kRate = 256;
+constexpr std::int64_t kStartNs = 1'700'000'000'000'000'000;
+constexpr std::int64_t kSecondNs = 1'000'000'000;
+constexpr std::uint64_t kSeed = 20261123;
+
+struct Row {
+  std::int64_t end_ns;
+  std::int64_t count;
+  double min, max, mean, variance;
+};
+using Key = std::tuple<std::string, int, std::int64_t>;  // device, channel, window start
+
+std::map<Key, Row> read_rows(const std::filesystem::path& db, std::string& gateway_ids, std::int64_t& total) {
+  sqlite3* handle = nullptr;
+  std::map<Key, Row> rows;
+  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return rows;
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(handle,
+                     "SELECT gateway_id, device_id, channel, window_start_ns, window_end_ns, count, min, max, mean, "
+                     "variance FROM windows",
+                     -1, &stmt, nullptr);
+  total = 0;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    ++total;
+    gateway_ids = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    Key key{reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1)), sqlite3_column_int(stmt, 2),
+            sqlite3_column_int64(stmt, 3)};
+    rows[key] = Row{sqlite3_column_int64(stmt, 4),  sqlite3_column_int64(stmt, 5), sqlite3_column_double(stmt, 6),
+                    sqlite3_column_double(stmt, 7), sqlite3_column_double(stmt, 8), sqlite3_column_double(stmt, 9)};
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(handle);
+  return rows;
+}
+
+std::int64_t count_rows(const std::filesystem::path& db) {
+  std::string ignored;
+  std::int64_t total = 0;
+  read_rows(db, ignored, total);
+  return total;
+}
+
+TEST(EndToEnd, FourHeadsetsTenSecondsAtMaxSpeed_EveryWindowOnceWithReferenceStatistics) {
+  testing::TempDir dir;
+  testing::MosquittoBroker broker(dir.path());
+  const auto db = dir.path() / "windows.sqlite";
+  const std::string uplink = "tcp://127.0.0.1:" + std::to_string(testing::free_tcp_port());
+
+  testing::ChildProcess collector({SENSORGATE_COLLECTOR_BIN, "--bind", uplink, "--db", db.string()},
+                                  dir.path() / "collector.log");
+  testing::ChildProcess gateway({SENSORGATE_GATEWAY_BIN, "--mqtt", broker.url(), "--uplink", uplink, "--gateway-id",
+                                 "gw-e2e", "--idle-timeout-ms", "500"},
+                                dir.path() / "gateway.log");
+  ASSERT_TRUE(testing::wait_until([&] { return gateway.log().find("subscribed to") != std::string::npos; }, 15s))
+      << gateway.log();
+
+  std::string sim_output;
+  const int sim_status = testing::run_program(
+      {SENSORGATE_SIM_BIN, "--mqtt", broker.url(), "--devices", std::to_string(kDevices), "--duration",
+       std::to_string(kSeconds), "--speed", "max", "--seed", std::to_string(kSeed), "--start-time-ns",
+       std::to_string(kStartNs)},
+      sim_output, 60s);
+  ASSERT_EQ(sim_status, 0) << sim_output;
+
+  // The last window of each device closes by the idle timeout; wait for all of them.
+  constexpr std::int64_t kExpectedRows = std::int64_t{kDevices} * kChannels * kSeconds;
+  EXPECT_TRUE(testing::wait_until([&] { return count_rows(db) >= kExpectedRows; }, 30s))
+      << "rows: " << count_rows(db) << "\n" << gateway.log();
+
+  gateway.signal(SIGTERM);
+  EXPECT_EQ(gateway.wait(15s), 0) << gateway.log();
+  collector.signal(SIGTERM);
+  EXPECT_EQ(collector.wait(10s), 0) << collector.log();
+
+  std::string gateway_id;
+  std::int64_t total = 0;
+  const auto rows = read_rows(db, gateway_id, total);
+  ASSERT_EQ(total, kExpectedRows) << "every (device, channel, window) exactly once";
+  ASSERT_EQ(rows.size(), static_cast<std::size_t>(kExpectedRows));
+  EXPECT_EQ(gateway_id, "gw-e2e");
+
+  // Recompute every window from the seed with the naive two-pass formulas.
+  for (int d = 0; d < kDevices; ++d) {
+    sim::SyntheticEeg eeg(kSeed, static_cast<std::uint32_t>(d), sim::SignalShape{});
+    std::vector<float> second(static_cast<std::size_t>(kRate) * kChannels);
+    const std::string device = sim::simulated_device_id("sim", static_cast<std::uint32_t>(d));
+    for (int s = 0; s < kSeconds; ++s) {
+      eeg.generate(second);
+      const std::int64_t start = kStartNs + s * kSecondNs;
+      for (int c = 0; c < kChannels; ++c) {
+        const auto it = rows.find(Key{device, c, start});
+        ASSERT_NE(it, rows.end()) << device << " channel " << c << " second " << s;
+        const Row& row = it->second;
+        const auto ref = testing::reference_stats(second, kChannels, static_cast<std::size_t>(c));
+        EXPECT_EQ(row.end_ns, start + kSecondNs);
+        EXPECT_EQ(row.count, kRate);
+        EXPECT_TRUE(testing::close(row.min, ref.min, 1e-5)) << row.min << " vs " << ref.min;
+        EXPECT_TRUE(testing::close(row.max, ref.max, 1e-5)) << row.max << " vs " << ref.max;
+        EXPECT_TRUE(testing::close(row.mean, ref.mean, 1e-5, 1e-9)) << row.mean << " vs " << ref.mean;
+        EXPECT_TRUE(testing::close(row.variance, ref.variance, 1e-5)) << row.variance << " vs " << ref.variance;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sensorgate

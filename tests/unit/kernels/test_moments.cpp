@@ -1,0 +1,147 @@
+#include "sensorgate/kernels/moments.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "sensorgate/kernels/moments_backend.hpp"
+#include "sensorgate/testing/reference_stats.hpp"
+
+namespace sensorgate::kernels {
+namespace {
+
+using testing::close;
+using testing::reference_stats;
+
+std::vector<float> random_frames(std::size_t frames, std::size_t channels, double offset, double spread,
+                                 std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(0.0, spread);
+  std::vector<float> out(frames * channels);
+  for (auto& x : out) x = static_cast<float>(offset + noise(rng));
+  return out;
+}
+
+void expect_matches_reference(const Moments& m, std::span<const float> samples, std::size_t channels,
+                              std::size_t channel, double rel) {
+  const auto ref = reference_stats(samples, channels, channel);
+  EXPECT_EQ(m.count, ref.count);
+  EXPECT_FLOAT_EQ(m.min, static_cast<float>(ref.min));
+  EXPECT_FLOAT_EQ(m.max, static_cast<float>(ref.max));
+  EXPECT_TRUE(close(m.mean, ref.mean, rel)) << m.mean << " vs " << ref.mean;
+  EXPECT_TRUE(close(m.variance(), ref.variance, rel)) << m.variance() << " vs " << ref.variance;
+}
+
+TEST(BlockMoments, RandomBlock_MatchesTwoPassReference) {
+  const auto samples = random_frames(100, 16, 0.0, 20.0, 1);
+  std::vector<Moments> out(16);
+  block_moments(samples.data(), 100, 16, out.data());
+  for (std::size_t c = 0; c < 16; ++c) expect_matches_reference(out[c], samples, 16, c, 1e-12);
+}
+
+// Values around 1e6 with a spread of 0.01: the naive sum-of-squares formula loses every
+// digit here; block means and Chan merges must not.
+TEST(BlockMoments, LargeOffsetTinyVariance_MergedBlocksKeepPrecision) {
+  constexpr std::size_t kFrames = 4096;
+  const auto samples = random_frames(kFrames, 4, 1e6, 0.01, 2);
+  std::vector<Moments> total(4);
+  std::vector<Moments> block(4);
+  for (std::size_t f = 0; f < kFrames; f += 16) {
+    block_moments(samples.data() + f * 4, 16, 4, block.data());
+    for (std::size_t c = 0; c < 4; ++c) total[c].merge(block[c]);
+  }
+  for (std::size_t c = 0; c < 4; ++c) {
+    expect_matches_reference(total[c], samples, 4, c, 1e-6);
+    EXPECT_GT(total[c].variance(), 0.0);
+  }
+}
+
+TEST(Moments, AddAndMerge_AnySplit_SameResult) {
+  const auto samples = random_frames(1000, 1, 5.0, 3.0, 3);
+  Moments sequential;
+  for (float x : samples) sequential.add(x);
+  Moments left;
+  Moments right;
+  for (std::size_t i = 0; i < samples.size(); ++i) (i < 377 ? left : right).add(samples[i]);
+  Moments merged;
+  merged.merge(right);
+  merged.merge(left);
+  EXPECT_EQ(merged.count, sequential.count);
+  EXPECT_TRUE(close(merged.mean, sequential.mean, 1e-12));
+  EXPECT_TRUE(close(merged.variance(), sequential.variance(), 1e-10));
+  EXPECT_EQ(merged.min, sequential.min);
+  EXPECT_EQ(merged.max, sequential.max);
+}
+
+TEST(Moments, MergeEmpty_IsIdentity) {
+  Moments m;
+  m.add(3.0F);
+  m.merge(Moments{});
+  EXPECT_EQ(m.count, 1U);
+  EXPECT_EQ(m.mean, 3.0);
+  Moments empty;
+  empty.merge(m);
+  EXPECT_EQ(empty.count, 1U);
+  EXPECT_EQ(empty.variance(), 0.0);
+}
+
+std::vector<MomentsJob> jobs_over(const std::vector<float>& samples, std::uint16_t channels, std::uint32_t frames_per,
+                                  std::uint32_t& outputs) {
+  std::vector<MomentsJob> jobs;
+  const auto frames = static_cast<std::uint32_t>(samples.size() / channels);
+  outputs = 0;
+  for (std::uint32_t f = 0; f < frames; f += frames_per) {
+    const std::uint32_t n = std::min(frames_per, frames - f);
+    jobs.push_back({samples.data() + static_cast<std::size_t>(f) * channels, n, channels, outputs});
+    outputs += channels;
+  }
+  return jobs;
+}
+
+TEST(CpuMomentsBackend, Compute_ManyJobs_EachWritesItsOwnOutputs) {
+  const auto samples = random_frames(100, 8, 1.0, 2.0, 4);
+  std::uint32_t outputs = 0;
+  const auto jobs = jobs_over(samples, 8, 16, outputs);
+  std::vector<Moments> out(outputs);
+  make_cpu_moments_backend()->compute(jobs, out);
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    const std::span<const float> block(jobs[j].samples, static_cast<std::size_t>(jobs[j].frames) * 8);
+    for (std::size_t c = 0; c < 8; ++c) expect_matches_reference(out[jobs[j].out_offset + c], block, 8, c, 1e-12);
+  }
+}
+
+TEST(MomentsBackendFactory, UnknownName_Throws) {
+  EXPECT_THROW(make_moments_backend("gpu"), std::invalid_argument);
+  EXPECT_EQ(make_moments_backend("cpu")->name(), "cpu");
+  // auto never fails: it falls back to the CPU when no GPU is usable.
+  EXPECT_NO_THROW(make_moments_backend("auto"));
+}
+
+// Tolerance between backends: both compute in double from the same floats; the GPU may
+// fuse multiply-adds differently, so means and variances agree to 1e-9 relative.
+TEST(CudaMomentsBackend, Compute_SameJobsAsCpu_AgreesWithinTolerance) {
+  if (!cuda_backend_available()) GTEST_SKIP() << "SKIPPED: no CUDA GPU in this build or machine";
+  const auto samples = random_frames(4096, 16, 100.0, 30.0, 5);
+  std::uint32_t outputs = 0;
+  const auto jobs = jobs_over(samples, 16, 16, outputs);
+  std::vector<Moments> cpu(outputs);
+  std::vector<Moments> gpu(outputs);
+  make_cpu_moments_backend()->compute(jobs, cpu);
+  make_cuda_moments_backend()->compute(jobs, gpu);
+  for (std::size_t i = 0; i < outputs; ++i) {
+    EXPECT_EQ(gpu[i].count, cpu[i].count);
+    EXPECT_EQ(gpu[i].min, cpu[i].min);
+    EXPECT_EQ(gpu[i].max, cpu[i].max);
+    EXPECT_TRUE(close(gpu[i].mean, cpu[i].mean, 1e-9));
+    EXPECT_TRUE(close(gpu[i].m2, cpu[i].m2, 1e-9));
+  }
+}
+
+TEST(CudaMomentsBackend, Unavailable_FactoryThrowsClearError) {
+  if (cuda_backend_available()) GTEST_SKIP() << "SKIPPED: a GPU is present";
+  EXPECT_THROW(make_cuda_moments_backend(), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace sensorgate::kernels

@@ -1,0 +1,138 @@
+#include "sensorgate/collector/sqlite_store.hpp"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <array>
+#include <stdexcept>
+
+namespace sensorgate::collector {
+namespace {
+
+// Migration N (1-based) brings the schema from version N-1 to N. Never edit a shipped
+// migration: append a new one.
+constexpr std::array kMigrations = {
+    R"sql(
+CREATE TABLE windows (
+  gateway_id      TEXT    NOT NULL,
+  device_id       TEXT    NOT NULL,
+  channel         INTEGER NOT NULL,
+  window_start_ns INTEGER NOT NULL,
+  window_end_ns   INTEGER NOT NULL,
+  count           INTEGER NOT NULL,
+  min             REAL    NOT NULL,
+  max             REAL    NOT NULL,
+  mean            REAL    NOT NULL,
+  variance        REAL    NOT NULL,
+  PRIMARY KEY (gateway_id, device_id, channel, window_start_ns)
+) WITHOUT ROWID;
+)sql",
+};
+
+}  // namespace
+
+SqliteStore::SqliteStore(const std::filesystem::path& path) : path_(path.string()) {
+  if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    throw std::runtime_error(fmt::format("{}: cannot open SQLite database: {}", path_, message));
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  exec("PRAGMA journal_mode=WAL");
+  // Gateways drop a message once it is acknowledged, and the collector acknowledges only
+  // after COMMIT, so a commit must survive a power loss too: synchronous=FULL. Batching
+  // many windows per transaction keeps the number of fsyncs low.
+  exec("PRAGMA synchronous=FULL");
+  migrate();
+  const char* sql =
+      "INSERT OR IGNORE INTO windows (gateway_id, device_id, channel, window_start_ns, window_end_ns, count, min, "
+      "max, mean, variance) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &insert_window_, nullptr) != SQLITE_OK) {
+    throw std::runtime_error(fmt::format("{}: prepare insert: {}", path_, sqlite3_errmsg(db_)));
+  }
+}
+
+SqliteStore::~SqliteStore() {
+  sqlite3_finalize(insert_window_);
+  sqlite3_close(db_);
+}
+
+void SqliteStore::exec(const char* sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string message = error != nullptr ? error : "unknown error";
+    sqlite3_free(error);
+    throw std::runtime_error(fmt::format("{}: {}", path_, message));
+  }
+}
+
+int SqliteStore::schema_version() {
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &stmt, nullptr);
+  int version = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
+  sqlite3_finalize(stmt);
+  return version;
+}
+
+void SqliteStore::migrate() {
+  const int current = schema_version();
+  if (current > static_cast<int>(kMigrations.size())) {
+    throw std::runtime_error(fmt::format("{}: schema version {} is newer than this collector knows ({})", path_,
+                                         current, kMigrations.size()));
+  }
+  for (auto v = static_cast<std::size_t>(current); v < kMigrations.size(); ++v) {
+    exec("BEGIN IMMEDIATE");
+    try {
+      exec(kMigrations[v]);
+      exec(fmt::format("PRAGMA user_version = {}", v + 1).c_str());
+      exec("COMMIT");
+    } catch (...) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
+}
+
+std::uint64_t SqliteStore::store(std::span<const StoredWindow> windows) {
+  exec("BEGIN IMMEDIATE");
+  std::uint64_t inserted = 0;
+  try {
+    for (const auto& [gateway_id, w] : windows) {
+      for (const auto& c : w.channels) {
+        sqlite3_bind_text(insert_window_, 1, gateway_id.data(), static_cast<int>(gateway_id.size()), SQLITE_STATIC);
+        sqlite3_bind_text(insert_window_, 2, w.device_id.data(), static_cast<int>(w.device_id.size()),
+                          SQLITE_STATIC);
+        sqlite3_bind_int(insert_window_, 3, c.channel);
+        sqlite3_bind_int64(insert_window_, 4, w.window_start_ns);
+        sqlite3_bind_int64(insert_window_, 5, w.window_end_ns);
+        sqlite3_bind_int64(insert_window_, 6, static_cast<sqlite3_int64>(c.count));
+        sqlite3_bind_double(insert_window_, 7, c.min);
+        sqlite3_bind_double(insert_window_, 8, c.max);
+        sqlite3_bind_double(insert_window_, 9, c.mean);
+        sqlite3_bind_double(insert_window_, 10, c.variance);
+        const int rc = sqlite3_step(insert_window_);
+        sqlite3_reset(insert_window_);
+        if (rc != SQLITE_DONE) {
+          throw std::runtime_error(fmt::format("{}: insert window: {}", path_, sqlite3_errmsg(db_)));
+        }
+        inserted += static_cast<std::uint64_t>(sqlite3_changes(db_));
+      }
+    }
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  return inserted;
+}
+
+std::uint64_t SqliteStore::count_window_rows() {
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db_, "SELECT count(*) FROM windows", -1, &stmt, nullptr);
+  std::uint64_t n = sqlite3_step(stmt) == SQLITE_ROW ? static_cast<std::uint64_t>(sqlite3_column_int64(stmt, 0)) : 0;
+  sqlite3_finalize(stmt);
+  return n;
+}
+
+}  // namespace sensorgate::collector

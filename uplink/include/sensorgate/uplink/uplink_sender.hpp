@@ -1,0 +1,79 @@
+#pragma once
+// UplinkSender: the gateway's single uplink thread. It drains the workers' result rings,
+// gives every message the next per-gateway sequence number, sends it to the collector over
+// a ZeroMQ DEALER socket and keeps it until the collector's Ack for that sequence arrives;
+// unacknowledged messages are sent again after `resend_after`. While `max_in_flight`
+// messages await acks it stops draining, so a slow or absent collector pushes back on the
+// workers and, through the rings, on ingest instead of losing data.
+//
+// It owns the socket: every ZeroMQ call happens on the thread that calls run().
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "sensorgate/common/spsc_ring.hpp"
+#include "sensorgate/uplink/records.hpp"
+
+namespace sensorgate::uplink {
+
+struct UplinkSenderOptions {
+  std::string endpoint = "tcp://127.0.0.1:5560";
+  std::string gateway_id;
+  std::chrono::milliseconds resend_after{3000};
+  std::size_t max_in_flight = 65536;
+};
+
+/// Counters: written only by the uplink thread, readable from any thread.
+struct UplinkCounters {
+  std::atomic<std::uint64_t> sent{0};       ///< messages sent for the first time
+  std::atomic<std::uint64_t> resent{0};     ///< retransmissions after resend_after
+  std::atomic<std::uint64_t> acked{0};
+  std::atomic<std::uint64_t> bad_acks{0};   ///< unverifiable acks or acks for another gateway
+  std::atomic<std::uint64_t> in_flight{0};  ///< gauge: sent, not yet acknowledged
+};
+
+using SummaryRing = SpscRing<WindowSummaryRecord>;
+
+class UplinkSender {
+ public:
+  UplinkSender(zmq::context_t& context, UplinkSenderOptions options, std::vector<SummaryRing*> inputs);
+
+  /// Runs the send/ack loop until finish() was called, the inputs are empty and every
+  /// message is acknowledged, or the finish deadline passes. Returns the number of
+  /// messages left unacknowledged.
+  std::size_t run();
+
+  /// Asks run() to return once everything already queued is delivered, or at `deadline`.
+  /// Call it after the producers (workers) have stopped.
+  void finish(std::chrono::steady_clock::time_point deadline);
+
+  [[nodiscard]] const UplinkCounters& counters() const { return counters_; }
+
+ private:
+  struct Pending {
+    std::vector<std::uint8_t> bytes;
+    std::chrono::steady_clock::time_point last_sent{};  // epoch: not sent yet
+  };
+
+  bool drain_inputs();
+  void send_due(std::chrono::steady_clock::time_point now);
+  void receive_acks(std::chrono::milliseconds wait);
+
+  UplinkSenderOptions options_;
+  std::vector<SummaryRing*> inputs_;
+  zmq::socket_t socket_;
+  std::map<std::uint64_t, Pending> in_flight_;  // by sequence: resends go oldest first
+  std::uint64_t next_sequence_ = 1;
+  std::atomic<bool> finishing_{false};
+  std::atomic<std::int64_t> deadline_ns_{0};
+  UplinkCounters counters_;
+};
+
+}  // namespace sensorgate::uplink

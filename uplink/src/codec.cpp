@@ -1,0 +1,88 @@
+#include "sensorgate/uplink/codec.hpp"
+
+#include "sensorgate/common/aligned_view.hpp"
+#include "sensorgate/wire/ack_generated.h"
+#include "sensorgate/wire/frame_batch_generated.h"
+#include "sensorgate/wire/uplink_generated.h"
+
+namespace sensorgate::uplink {
+
+std::vector<std::uint8_t> encode_frame_batch(const std::string& device_id, std::uint64_t first_seq,
+                                             std::int64_t first_time_ns, double sample_rate_hz,
+                                             std::uint16_t channels, std::span<const float> samples) {
+  flatbuffers::FlatBufferBuilder fbb(128 + samples.size() * sizeof(float));
+  auto batch = wire::CreateFrameBatch(fbb, fbb.CreateString(device_id), first_seq, first_time_ns, sample_rate_hz,
+                                      channels, fbb.CreateVector(samples.data(), samples.size()));
+  wire::FinishFrameBatchBuffer(fbb, batch);
+  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+}
+
+std::vector<std::uint8_t> encode_window_summary(const std::string& gateway_id, std::uint64_t sequence,
+                                                std::int64_t sent_at_ns, const WindowSummaryRecord& summary) {
+  flatbuffers::FlatBufferBuilder fbb(256 + summary.channels.size() * sizeof(wire::ChannelStats));
+  std::vector<wire::ChannelStats> stats;
+  stats.reserve(summary.channels.size());
+  for (const auto& c : summary.channels) {
+    stats.emplace_back(c.channel, c.count, c.min, c.max, c.mean, c.variance);
+  }
+  auto window = wire::CreateWindowSummary(fbb, fbb.CreateString(summary.device_id), summary.window_start_ns,
+                                          summary.window_end_ns, fbb.CreateVectorOfStructs(stats));
+  auto message = wire::CreateUplinkMessage(fbb, fbb.CreateString(gateway_id), sequence, sent_at_ns,
+                                           wire::Payload::WindowSummary, window.Union());
+  wire::FinishUplinkMessageBuffer(fbb, message);
+  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+}
+
+std::vector<std::uint8_t> encode_ack(const std::string& gateway_id, std::span<const std::uint64_t> sequences) {
+  flatbuffers::FlatBufferBuilder fbb(64 + sequences.size() * 8);
+  auto ack = wire::CreateAck(fbb, fbb.CreateString(gateway_id), fbb.CreateVector(sequences.data(), sequences.size()));
+  wire::FinishAckBuffer(fbb, ack);
+  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+}
+
+std::optional<DecodedUplink> decode_uplink(std::span<const std::uint8_t> raw, std::string& error) {
+  const AlignedView buffer(raw);
+  flatbuffers::Verifier verifier(buffer.data(), buffer.size());
+  if (!wire::VerifyUplinkMessageBuffer(verifier)) {
+    error = "not a valid UplinkMessage (FlatBuffers verifier failed)";
+    return std::nullopt;
+  }
+  const auto* msg = wire::GetUplinkMessage(buffer.data());
+  DecodedUplink out;
+  out.gateway_id = msg->gateway_id()->str();
+  out.sequence = msg->sequence();
+  out.sent_at_ns = msg->sent_at_ns();
+  if (out.gateway_id.empty()) {
+    error = "UplinkMessage with an empty gateway_id";
+    return std::nullopt;
+  }
+  if (const auto* w = msg->payload_as_WindowSummary()) {
+    WindowSummaryRecord record;
+    record.device_id = w->device_id()->str();
+    record.window_start_ns = w->window_start_ns();
+    record.window_end_ns = w->window_end_ns();
+    if (record.device_id.empty() || record.window_end_ns <= record.window_start_ns) {
+      error = "WindowSummary with an empty device_id or an empty time range";
+      return std::nullopt;
+    }
+    record.channels.reserve(w->channels()->size());
+    for (const auto* c : *w->channels()) {
+      record.channels.push_back({c->channel(), c->count(), c->min(), c->max(), c->mean(), c->variance()});
+    }
+    out.window = std::move(record);
+  }
+  return out;
+}
+
+std::optional<DecodedAck> decode_ack(std::span<const std::uint8_t> raw, std::string& error) {
+  const AlignedView buffer(raw);
+  flatbuffers::Verifier verifier(buffer.data(), buffer.size());
+  if (!wire::VerifyAckBuffer(verifier)) {
+    error = "not a valid Ack (FlatBuffers verifier failed)";
+    return std::nullopt;
+  }
+  const auto* ack = wire::GetAck(buffer.data());
+  return DecodedAck{ack->gateway_id()->str(), {ack->sequences()->begin(), ack->sequences()->end()}};
+}
+
+}  // namespace sensorgate::uplink

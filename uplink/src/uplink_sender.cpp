@@ -1,0 +1,99 @@
+#include "sensorgate/uplink/uplink_sender.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "sensorgate/common/runtime.hpp"
+#include "sensorgate/uplink/codec.hpp"
+
+namespace sensorgate::uplink {
+namespace {
+
+void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
+  counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+UplinkSender::UplinkSender(zmq::context_t& context, UplinkSenderOptions options, std::vector<SummaryRing*> inputs)
+    : options_(std::move(options)), inputs_(std::move(inputs)), socket_(context, zmq::socket_type::dealer) {
+  // Queue nothing inside ZeroMQ for a collector that is not connected: in_flight_ is the
+  // one place unacknowledged data lives, so it can be counted (and, later, spooled).
+  socket_.set(zmq::sockopt::immediate, 1);
+  socket_.set(zmq::sockopt::linger, 0);
+  socket_.set(zmq::sockopt::reconnect_ivl, 100);
+  socket_.set(zmq::sockopt::reconnect_ivl_max, 5000);
+  socket_.set(zmq::sockopt::sndhwm, 100000);
+  socket_.connect(options_.endpoint);
+}
+
+void UplinkSender::finish(std::chrono::steady_clock::time_point deadline) {
+  deadline_ns_.store(deadline.time_since_epoch().count(), std::memory_order_relaxed);
+  finishing_.store(true, std::memory_order_release);
+}
+
+bool UplinkSender::drain_inputs() {
+  bool any = false;
+  const auto now_ns = wall_clock_ns();
+  for (auto* ring : inputs_) {
+    WindowSummaryRecord record;
+    while (in_flight_.size() < options_.max_in_flight && ring->try_pop(record)) {
+      const std::uint64_t seq = next_sequence_++;
+      in_flight_.emplace(seq, Pending{encode_window_summary(options_.gateway_id, seq, now_ns, record), {}});
+      any = true;
+    }
+  }
+  counters_.in_flight.store(in_flight_.size(), std::memory_order_relaxed);
+  return any;
+}
+
+void UplinkSender::send_due(std::chrono::steady_clock::time_point now) {
+  for (auto& [seq, pending] : in_flight_) {
+    const bool first = pending.last_sent == std::chrono::steady_clock::time_point{};
+    if (!first && now - pending.last_sent < options_.resend_after) continue;
+    zmq::message_t msg(pending.bytes.data(), pending.bytes.size());
+    if (!socket_.send(msg, zmq::send_flags::dontwait)) return;  // collector not connected: retry later
+    pending.last_sent = now;
+    bump(first ? counters_.sent : counters_.resent);
+  }
+}
+
+void UplinkSender::receive_acks(std::chrono::milliseconds wait) {
+  zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+  if (zmq::poll(&item, 1, wait) <= 0) return;
+  zmq::message_t msg;
+  while (socket_.recv(msg, zmq::recv_flags::dontwait)) {
+    std::string error;
+    auto ack = decode_ack({static_cast<const std::uint8_t*>(msg.data()), msg.size()}, error);
+    if (!ack || ack->gateway_id != options_.gateway_id) {
+      bump(counters_.bad_acks);
+      spdlog::warn("uplink: ignoring ack: {}", ack ? "addressed to gateway '" + ack->gateway_id + "'" : error);
+      continue;
+    }
+    for (auto seq : ack->sequences) {
+      if (in_flight_.erase(seq) > 0) bump(counters_.acked);
+    }
+  }
+  counters_.in_flight.store(in_flight_.size(), std::memory_order_relaxed);
+}
+
+std::size_t UplinkSender::run() {
+  for (;;) {
+    // Read the flag before draining: once it is set the producers have stopped, so an
+    // empty drain after it means nothing more will come.
+    const bool finishing = finishing_.load(std::memory_order_acquire);
+    const bool drained_any = drain_inputs();
+    const auto now = std::chrono::steady_clock::now();
+    send_due(now);
+    receive_acks(drained_any ? std::chrono::milliseconds(0) : std::chrono::milliseconds(2));
+    if (finishing && !drained_any) {
+      if (in_flight_.empty()) return 0;
+      if (now.time_since_epoch().count() >= deadline_ns_.load(std::memory_order_relaxed)) {
+        spdlog::warn("uplink: stopping with {} messages not acknowledged by {}", in_flight_.size(),
+                     options_.endpoint);
+        return in_flight_.size();
+      }
+    }
+  }
+}
+
+}  // namespace sensorgate::uplink
