@@ -45,9 +45,8 @@ ConfigFile ConfigFile::parse(std::string_view text, std::string origin) {
     file.origin_ = std::move(origin);
     return file;
   } catch (const toml::parse_error& e) {
-    throw ConfigError(
-        fmt::format("{}:{}:{}: TOML syntax error: {}", origin, e.source().begin.line, e.source().begin.column,
-                    e.description()));
+    throw ConfigError(fmt::format("{}:{}:{}: TOML syntax error: {}", origin, e.source().begin.line,
+                                  e.source().begin.column, e.description()));
   }
 }
 
@@ -72,9 +71,15 @@ void ConfigFile::insert(std::string_view dotted_key, T value, std::string flag) 
 void ConfigFile::set_override(std::string_view k, std::string v, std::string flag) {
   insert(k, std::move(v), std::move(flag));
 }
-void ConfigFile::set_override(std::string_view k, std::int64_t v, std::string flag) { insert(k, v, std::move(flag)); }
-void ConfigFile::set_override(std::string_view k, double v, std::string flag) { insert(k, v, std::move(flag)); }
-void ConfigFile::set_override(std::string_view k, bool v, std::string flag) { insert(k, v, std::move(flag)); }
+void ConfigFile::set_override(std::string_view k, std::int64_t v, std::string flag) {
+  insert(k, v, std::move(flag));
+}
+void ConfigFile::set_override(std::string_view k, double v, std::string flag) {
+  insert(k, v, std::move(flag));
+}
+void ConfigFile::set_override(std::string_view k, bool v, std::string flag) {
+  insert(k, v, std::move(flag));
+}
 
 const toml::node* ConfigFile::lookup(std::string_view dotted_key) {
   used_.emplace(dotted_key);
@@ -148,7 +153,7 @@ std::string ConfigFile::get_choice(std::string_view key, std::string fallback,
 
 void ConfigFile::reject_unknown_keys() const {
   std::function<void(const toml::table&, const std::string&)> walk = [&](const toml::table& table,
-                                                                           const std::string& prefix) {
+                                                                         const std::string& prefix) {
     for (const auto& [name, node] : table) {
       std::string key = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
       if (const auto* sub = node.as_table()) {

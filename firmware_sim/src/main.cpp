@@ -1,6 +1,6 @@
 // sensorgate-sim: simulated EEG headsets publishing FrameBatches over MQTT.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <charconv>
 #include <thread>
@@ -24,8 +24,8 @@ double parse_speed(sensorgate::ConfigFile& file) {
   double value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || end != text.data() + text.size() || !(value > 0)) {
-    file.fail("sim.speed", "expected \"max\" or a positive real-time factor such as \"1\" or \"10\", got \"" + text +
-                               "\"");
+    file.fail("sim.speed",
+              "expected \"max\" or a positive real-time factor such as \"1\" or \"10\", got \"" + text + "\"");
   }
   return value;
 }
@@ -56,8 +56,7 @@ Settings read_settings(sensorgate::ConfigFile& file) {
 
 int main(int argc, char** argv) {
   sensorgate::StopSignal stop_signal;
-  CLI::App app{"sensorgate-sim: simulated EEG headsets publishing frame batches over MQTT (QoS 1)",
-               "sensorgate-sim"};
+  CLI::App app{"sensorgate-sim: simulated EEG headsets publishing frame batches over MQTT (QoS 1)", "sensorgate-sim"};
   sensorgate::CommonFlags common;
   common.add_to(app);
   std::optional<std::string> mqtt_url;

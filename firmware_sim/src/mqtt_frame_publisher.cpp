@@ -35,8 +35,8 @@ void MqttFramePublisher::publish(const std::string& device_id, std::vector<std::
     in_flight_.pop_front();
   }
   bytes_ += payload.size();
-  auto msg = mqtt::make_message(options_.topic_prefix + "/" + device_id + "/frames", payload.data(), payload.size(),
-                                1, false);
+  auto msg =
+      mqtt::make_message(options_.topic_prefix + "/" + device_id + "/frames", payload.data(), payload.size(), 1, false);
   in_flight_.push_back(client_->publish(msg));
   ++published_;
 }
@@ -44,7 +44,8 @@ void MqttFramePublisher::publish(const std::string& device_id, std::vector<std::
 void MqttFramePublisher::finish(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!in_flight_.empty()) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0 || !in_flight_.front()->wait_for(left)) {
       throw std::runtime_error(std::to_string(in_flight_.size()) + " publishes not acknowledged by the broker");
     }

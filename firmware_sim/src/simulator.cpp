@@ -32,9 +32,9 @@ void Simulator::run(const std::atomic<bool>& stop) {
     generators.emplace_back(options_.seed, d, shape);
     ids.push_back(simulated_device_id(options_.device_prefix, d));
   }
-  const auto total_frames =
-      options_.duration_s > 0 ? static_cast<std::uint64_t>(std::llround(options_.duration_s * shape.sample_rate_hz))
-                              : UINT64_MAX;
+  const auto total_frames = options_.duration_s > 0
+                                ? static_cast<std::uint64_t>(std::llround(options_.duration_s * shape.sample_rate_hz))
+                                : UINT64_MAX;
   const double period_ns = 1e9 / shape.sample_rate_hz;
   const auto wall_start = std::chrono::steady_clock::now();
   std::vector<float> samples;
@@ -42,8 +42,8 @@ void Simulator::run(const std::atomic<bool>& stop) {
     const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(options_.batch_frames, total_frames - frame));
     if (options_.speed > 0) {
       // A batch leaves once its last frame has been "measured".
-      const auto due = wall_start + std::chrono::nanoseconds(static_cast<std::int64_t>(
-                                        static_cast<double>(frame + n) * period_ns / options_.speed));
+      const auto due = wall_start + std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(frame + n) *
+                                                                                       period_ns / options_.speed));
       std::this_thread::sleep_until(due);
     }
     samples.resize(static_cast<std::size_t>(n) * shape.channels);
@@ -51,9 +51,8 @@ void Simulator::run(const std::atomic<bool>& stop) {
         options_.start_time_ns + static_cast<std::int64_t>(std::llround(static_cast<double>(frame) * period_ns));
     for (std::uint32_t d = 0; d < options_.devices; ++d) {
       generators[d].generate(samples);
-      publisher_.publish(ids[d],
-                         uplink::encode_frame_batch(ids[d], frame, first_time, shape.sample_rate_hz, shape.channels,
-                                                    samples));
+      publisher_.publish(
+          ids[d], uplink::encode_frame_batch(ids[d], frame, first_time, shape.sample_rate_hz, shape.channels, samples));
     }
     frame += n;
     frames_.store(frame, std::memory_order_relaxed);

@@ -40,7 +40,8 @@ GatewayConfig GatewayConfig::from(ConfigFile& file) {
 
   c.workers = static_cast<std::size_t>(file.get_int("processing.workers", 1, 1, 256));
   c.backend = file.get_choice("processing.backend", "cpu", {"auto", "cpu", "cuda"});
-  c.worker.max_chunks_per_device = static_cast<std::size_t>(file.get_int("processing.max_chunks_per_tick", 64, 1, 1 << 20));
+  c.worker.max_chunks_per_device =
+      static_cast<std::size_t>(file.get_int("processing.max_chunks_per_tick", 64, 1, 1 << 20));
 
   c.uplink.endpoint = file.get_string("uplink.endpoint", "tcp://127.0.0.1:5560");
   c.uplink.gateway_id = c.gateway_id;

@@ -42,8 +42,8 @@ void IngestSink::push(const DecodedBatch& batch) {
   }
   if (batch.channels != device->channels) {
     bump(counters_.rejected_channel_mismatch);
-    spdlog::warn("ingest: device '{}' sent {} channels, registered with {}; batch dropped", device->id,
-                 batch.channels, device->channels);
+    spdlog::warn("ingest: device '{}' sent {} channels, registered with {}; batch dropped", device->id, batch.channels,
+                 device->channels);
     return;
   }
   bump(counters_.batches);

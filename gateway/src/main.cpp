@@ -1,6 +1,6 @@
 // sensorgate-gateway: MQTT ingest -> event-time windows -> ZeroMQ uplink.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 
@@ -18,17 +18,18 @@ void log_stats(const sensorgate::GatewaySnapshot& now, const sensorgate::Gateway
       "reordered {}, missing {}, late {}, ring waits {}, rejected batches {}; windows {}, uplink sent {} acked {} "
       "in flight {}",
       now.devices, rate, now.frames_in, now.frames_windowed, now.bad_payloads, now.duplicates, now.reordered,
-      now.missing, now.late, now.ring_full_waits, now.rejected_batches, now.windows, now.uplink_sent,
-      now.uplink_acked, now.uplink_in_flight);
+      now.missing, now.late, now.ring_full_waits, now.rejected_batches, now.windows, now.uplink_sent, now.uplink_acked,
+      now.uplink_in_flight);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   sensorgate::StopSignal stop_signal;
-  CLI::App app{"sensorgate-gateway: ingests sensor frames over MQTT, computes event-time window statistics and "
-               "uplinks them to a collector over ZeroMQ",
-               "sensorgate-gateway"};
+  CLI::App app{
+      "sensorgate-gateway: ingests sensor frames over MQTT, computes event-time window statistics and "
+      "uplinks them to a collector over ZeroMQ",
+      "sensorgate-gateway"};
   sensorgate::CommonFlags common;
   common.add_to(app);
   std::optional<std::string> mqtt_url;

@@ -67,8 +67,7 @@ void ShardWorker::emit(const DeviceState& device, std::vector<ClosedWindow>& clo
     record.channels.reserve(window.channels.size());
     for (std::size_t c = 0; c < window.channels.size(); ++c) {
       const auto& m = window.channels[c];
-      record.channels.push_back(
-          {static_cast<std::uint16_t>(c), m.count, m.min, m.max, m.mean, m.variance()});
+      record.channels.push_back({static_cast<std::uint16_t>(c), m.count, m.min, m.max, m.mean, m.variance()});
     }
     bool waited = false;
     for (;;) {
@@ -78,9 +77,8 @@ void ShardWorker::emit(const DeviceState& device, std::vector<ClosedWindow>& clo
       }
       if (!waited) ++uplink_waits_;
       waited = true;
-      if (stop_->load(std::memory_order_relaxed) &&
-          std::chrono::steady_clock::now().time_since_epoch().count() >
-              stop_deadline_ns_->load(std::memory_order_relaxed)) {
+      if (stop_->load(std::memory_order_relaxed) && std::chrono::steady_clock::now().time_since_epoch().count() >
+                                                        stop_deadline_ns_->load(std::memory_order_relaxed)) {
         ++windows_dropped_;
         break;
       }

@@ -80,6 +80,8 @@ void WindowAggregator::close_ready(std::vector<ClosedWindow>& out) {
   closed_until_ = std::max(closed_until_, floor_to(watermark, spec_.length_ns));
 }
 
-void WindowAggregator::close_all(std::vector<ClosedWindow>& out) { close_through(INT64_MAX, out); }
+void WindowAggregator::close_all(std::vector<ClosedWindow>& out) {
+  close_through(INT64_MAX, out);
+}
 
 }  // namespace sensorgate

@@ -88,8 +88,7 @@ void MomentsDevice::run(const float* samples, std::size_t n_samples, const Slot*
   const auto n = static_cast<std::uint32_t>(n_slots);
   moments_kernel<<<(n + kThreads - 1) / kThreads, kThreads, 0, stream>>>(d_samples_, d_slots_, d_out_, n);
   check(cudaGetLastError(), "kernel launch");
-  check(cudaMemcpyAsync(out, d_out_, n_slots * sizeof(Result), cudaMemcpyDeviceToHost, stream),
-        "copy results to host");
+  check(cudaMemcpyAsync(out, d_out_, n_slots * sizeof(Result), cudaMemcpyDeviceToHost, stream), "copy results to host");
   check(cudaStreamSynchronize(stream), "synchronize");
 }
 

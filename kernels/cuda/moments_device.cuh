@@ -11,7 +11,7 @@ namespace sensorgate::kernels::cuda {
 struct Slot {
   std::uint64_t first_sample;  ///< index of frame 0 of this channel in the staged samples
   std::uint32_t frames;
-  std::uint32_t stride;        ///< channels of the block
+  std::uint32_t stride;  ///< channels of the block
 };
 
 struct Result {

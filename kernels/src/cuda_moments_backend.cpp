@@ -44,7 +44,9 @@ class CudaMomentsBackend final : public MomentsBackend {
 
 }  // namespace
 
-bool cuda_backend_available() { return cuda::device_available(); }
+bool cuda_backend_available() {
+  return cuda::device_available();
+}
 
 std::unique_ptr<MomentsBackend> make_cuda_moments_backend() {
   if (!cuda_backend_available()) {

@@ -17,10 +17,14 @@ class CpuMomentsBackend final : public MomentsBackend {
 
 }  // namespace
 
-std::unique_ptr<MomentsBackend> make_cpu_moments_backend() { return std::make_unique<CpuMomentsBackend>(); }
+std::unique_ptr<MomentsBackend> make_cpu_moments_backend() {
+  return std::make_unique<CpuMomentsBackend>();
+}
 
 #if !SENSORGATE_HAVE_CUDA
-bool cuda_backend_available() { return false; }
+bool cuda_backend_available() {
+  return false;
+}
 std::unique_ptr<MomentsBackend> make_cuda_moments_backend() {
   throw std::runtime_error("this build of sensorgate has no CUDA backend (configure with SENSORGATE_CUDA=ON)");
 }

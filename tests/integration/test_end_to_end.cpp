@@ -48,7 +48,7 @@ std::map<Key, Row> read_rows(const std::filesystem::path& db, std::string& gatew
     gateway_ids = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
     Key key{reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1)), sqlite3_column_int(stmt, 2),
             sqlite3_column_int64(stmt, 3)};
-    rows[key] = Row{sqlite3_column_int64(stmt, 4),  sqlite3_column_int64(stmt, 5), sqlite3_column_double(stmt, 6),
+    rows[key] = Row{sqlite3_column_int64(stmt, 4),  sqlite3_column_int64(stmt, 5),  sqlite3_column_double(stmt, 6),
                     sqlite3_column_double(stmt, 7), sqlite3_column_double(stmt, 8), sqlite3_column_double(stmt, 9)};
   }
   sqlite3_finalize(stmt);
@@ -78,17 +78,18 @@ TEST(EndToEnd, FourHeadsetsTenSecondsAtMaxSpeed_EveryWindowOnceWithReferenceStat
       << gateway.log();
 
   std::string sim_output;
-  const int sim_status = testing::run_program(
-      {SENSORGATE_SIM_BIN, "--mqtt", broker.url(), "--devices", std::to_string(kDevices), "--duration",
-       std::to_string(kSeconds), "--speed", "max", "--seed", std::to_string(kSeed), "--start-time-ns",
-       std::to_string(kStartNs)},
-      sim_output, 60s);
+  const int sim_status =
+      testing::run_program({SENSORGATE_SIM_BIN, "--mqtt", broker.url(), "--devices", std::to_string(kDevices),
+                            "--duration", std::to_string(kSeconds), "--speed", "max", "--seed", std::to_string(kSeed),
+                            "--start-time-ns", std::to_string(kStartNs)},
+                           sim_output, 60s);
   ASSERT_EQ(sim_status, 0) << sim_output;
 
   // The last window of each device closes by the idle timeout; wait for all of them.
   constexpr std::int64_t kExpectedRows = std::int64_t{kDevices} * kChannels * kSeconds;
   EXPECT_TRUE(testing::wait_until([&] { return count_rows(db) >= kExpectedRows; }, 30s))
-      << "rows: " << count_rows(db) << "\n" << gateway.log();
+      << "rows: " << count_rows(db) << "\n"
+      << gateway.log();
 
   gateway.signal(SIGTERM);
   EXPECT_EQ(gateway.wait(15s), 0) << gateway.log();

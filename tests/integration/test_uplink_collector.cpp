@@ -17,8 +17,8 @@ namespace {
 using namespace std::chrono_literals;
 
 uplink::WindowSummaryRecord record(int i) {
-  uplink::WindowSummaryRecord w{"dev-" + std::to_string(i % 4), 1'000'000'000LL * (i / 4),
-                                1'000'000'000LL * (i / 4 + 1), {}};
+  uplink::WindowSummaryRecord w{
+      "dev-" + std::to_string(i % 4), 1'000'000'000LL * (i / 4), 1'000'000'000LL * (i / 4 + 1), {}};
   for (std::uint16_t c = 0; c < 4; ++c) w.channels.push_back({c, 256, -1, 1, 0.1 * i, 1.0});
   return w;
 }
@@ -43,7 +43,9 @@ class RunningCollector {
   std::thread thread_;
 };
 
-std::uint64_t stored_rows(const std::filesystem::path& db) { return collector::SqliteStore(db).count_window_rows(); }
+std::uint64_t stored_rows(const std::filesystem::path& db) {
+  return collector::SqliteStore(db).count_window_rows();
+}
 
 struct SenderRun {
   explicit SenderRun(zmq::context_t& ctx, const std::string& endpoint, std::chrono::milliseconds resend = 200ms)

@@ -8,8 +8,8 @@
 namespace sensorgate::uplink {
 
 std::vector<std::uint8_t> encode_frame_batch(const std::string& device_id, std::uint64_t first_seq,
-                                             std::int64_t first_time_ns, double sample_rate_hz,
-                                             std::uint16_t channels, std::span<const float> samples) {
+                                             std::int64_t first_time_ns, double sample_rate_hz, std::uint16_t channels,
+                                             std::span<const float> samples) {
   flatbuffers::FlatBufferBuilder fbb(128 + samples.size() * sizeof(float));
   auto batch = wire::CreateFrameBatch(fbb, fbb.CreateString(device_id), first_seq, first_time_ns, sample_rate_hz,
                                       channels, fbb.CreateVector(samples.data(), samples.size()));

@@ -88,8 +88,7 @@ std::size_t UplinkSender::run() {
     if (finishing && !drained_any) {
       if (in_flight_.empty()) return 0;
       if (now.time_since_epoch().count() >= deadline_ns_.load(std::memory_order_relaxed)) {
-        spdlog::warn("uplink: stopping with {} messages not acknowledged by {}", in_flight_.size(),
-                     options_.endpoint);
+        spdlog::warn("uplink: stopping with {} messages not acknowledged by {}", in_flight_.size(), options_.endpoint);
         return in_flight_.size();
       }
     }

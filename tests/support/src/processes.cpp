@@ -99,7 +99,9 @@ ChildProcess::~ChildProcess() {
   }
 }
 
-void ChildProcess::signal(int sig) const { ::kill(pid_, sig); }
+void ChildProcess::signal(int sig) const {
+  ::kill(pid_, sig);
+}
 
 bool ChildProcess::running() {
   if (status_ != -1) return false;

@@ -1,7 +1,7 @@
 #include "sensorgate/common/config_file.hpp"
 
-#include <gtest/gtest.h>
 #include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 namespace sensorgate {
 namespace {
@@ -77,7 +77,9 @@ TEST(ConfigFile, Load_MissingFile_SaysSo) {
 
 TEST(ConfigFile, GetChoice_InvalidValue_ListsChoices) {
   auto file = ConfigFile::parse("backend = \"gpu\"\n", "x.toml");
-  EXPECT_THAT(error_of([&] { (void)file.get_choice("backend", "cpu", {"auto", "cpu", "cuda"}); }),
+  EXPECT_THAT(error_of([&] {
+                (void)file.get_choice("backend", "cpu", {"auto", "cpu", "cuda"});
+              }),
               HasSubstr("auto|cpu|cuda"));
 }
 

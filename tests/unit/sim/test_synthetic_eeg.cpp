@@ -45,7 +45,9 @@ TEST(SyntheticEeg, Amplitude_IsEegLike) {
   EXPECT_LT(rms, 100.0);  // and not artefact-dominated
 }
 
-TEST(SimulatedDeviceId, FourDigitIndex) { EXPECT_EQ(simulated_device_id("sim", 7), "sim-0007"); }
+TEST(SimulatedDeviceId, FourDigitIndex) {
+  EXPECT_EQ(simulated_device_id("sim", 7), "sim-0007");
+}
 
 }  // namespace
 }  // namespace sensorgate::sim

@@ -30,7 +30,9 @@ CollectorServer::CollectorServer(zmq::context_t& context, CollectorOptions optio
   socket_.bind(options_.bind);
 }
 
-std::string CollectorServer::endpoint() const { return socket_.get(zmq::sockopt::last_endpoint); }
+std::string CollectorServer::endpoint() const {
+  return socket_.get(zmq::sockopt::last_endpoint);
+}
 
 void CollectorServer::run(const std::atomic<bool>& stop) {
   std::vector<StoredWindow> windows;

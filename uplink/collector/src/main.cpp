@@ -1,7 +1,7 @@
 // sensorgate-collector: receives window summaries from gateways over ZeroMQ and stores
 // them exactly once in SQLite.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <thread>
 
@@ -66,8 +66,8 @@ int main(int argc, char** argv) {
     sensorgate::collector::SqliteStore store(settings.db_path);
     zmq::context_t context(1);
     sensorgate::collector::CollectorServer server(context, settings.server, store);
-    spdlog::info("collector: listening on {}, storing into {} (schema v{}, {} window rows already)",
-                 server.endpoint(), settings.db_path, store.schema_version(), store.count_window_rows());
+    spdlog::info("collector: listening on {}, storing into {} (schema v{}, {} window rows already)", server.endpoint(),
+                 settings.db_path, store.schema_version(), store.count_window_rows());
 
     std::atomic<bool> stop{false};
     std::thread worker([&] { server.run(stop); });

@@ -32,8 +32,8 @@ CREATE TABLE windows (
 }  // namespace
 
 SqliteStore::SqliteStore(const std::filesystem::path& path) : path_(path.string()) {
-  if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
     std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     throw std::runtime_error(fmt::format("{}: cannot open SQLite database: {}", path_, message));
@@ -101,8 +101,7 @@ std::uint64_t SqliteStore::store(std::span<const StoredWindow> windows) {
     for (const auto& [gateway_id, w] : windows) {
       for (const auto& c : w.channels) {
         sqlite3_bind_text(insert_window_, 1, gateway_id.data(), static_cast<int>(gateway_id.size()), SQLITE_STATIC);
-        sqlite3_bind_text(insert_window_, 2, w.device_id.data(), static_cast<int>(w.device_id.size()),
-                          SQLITE_STATIC);
+        sqlite3_bind_text(insert_window_, 2, w.device_id.data(), static_cast<int>(w.device_id.size()), SQLITE_STATIC);
         sqlite3_bind_int(insert_window_, 3, c.channel);
         sqlite3_bind_int64(insert_window_, 4, w.window_start_ns);
         sqlite3_bind_int64(insert_window_, 5, w.window_end_ns);

@@ -18,7 +18,7 @@ struct SignalShape {
   double background_uv = 12.0;  ///< RMS of the pink background
   double alpha_uv = 20.0;       ///< peak alpha amplitude on the strongest channel
   double alpha_hz = 10.0;
-  double line_uv = 3.0;         ///< 50 Hz mains pickup
+  double line_uv = 3.0;  ///< 50 Hz mains pickup
   double line_hz = 50.0;
   double blinks_per_s = 0.2;
   double blink_uv = 120.0;

@@ -26,11 +26,11 @@ struct DecodedBatch {
 
 enum class DecodeError : std::uint8_t {
   kNone = 0,
-  kVerifierFailed,     ///< not a well-formed FrameBatch buffer (truncated, corrupt, wrong type)
-  kBadDeviceId,        ///< empty, longer than 64 bytes, or with characters outside [A-Za-z0-9._-]
-  kBadChannelCount,    ///< 0 or more than 256 channels
-  kBadSampleCount,     ///< no samples, or not a whole number of frames
-  kBadSampleRate,      ///< not a finite rate in (0, 1 MHz]
+  kVerifierFailed,   ///< not a well-formed FrameBatch buffer (truncated, corrupt, wrong type)
+  kBadDeviceId,      ///< empty, longer than 64 bytes, or with characters outside [A-Za-z0-9._-]
+  kBadChannelCount,  ///< 0 or more than 256 channels
+  kBadSampleCount,   ///< no samples, or not a whole number of frames
+  kBadSampleRate,    ///< not a finite rate in (0, 1 MHz]
   kCount
 };
 

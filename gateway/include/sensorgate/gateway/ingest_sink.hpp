@@ -23,10 +23,10 @@ namespace sensorgate {
 struct IngestCounters {
   std::atomic<std::uint64_t> batches{0};
   std::atomic<std::uint64_t> frames{0};
-  std::atomic<std::uint64_t> ring_full_waits{0};          ///< times a full ring made ingest wait
-  std::atomic<std::uint64_t> rejected_device_limit{0};    ///< batches of devices beyond max_devices
-  std::atomic<std::uint64_t> rejected_channel_mismatch{0};///< batches whose channel count changed
-  std::atomic<std::uint64_t> frames_dropped_on_stop{0};   ///< frames given up because of shutdown
+  std::atomic<std::uint64_t> ring_full_waits{0};            ///< times a full ring made ingest wait
+  std::atomic<std::uint64_t> rejected_device_limit{0};      ///< batches of devices beyond max_devices
+  std::atomic<std::uint64_t> rejected_channel_mismatch{0};  ///< batches whose channel count changed
+  std::atomic<std::uint64_t> frames_dropped_on_stop{0};     ///< frames given up because of shutdown
 };
 
 class IngestSink {

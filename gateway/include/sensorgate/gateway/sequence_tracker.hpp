@@ -30,7 +30,7 @@ class SequenceTracker {
     std::uint64_t accepted = 0;
     std::uint64_t duplicates = 0;
     std::uint64_t reordered = 0;
-    std::uint64_t gap_frames = 0;   ///< frames skipped over at the time (includes later-reordered ones)
+    std::uint64_t gap_frames = 0;  ///< frames skipped over at the time (includes later-reordered ones)
     std::uint64_t too_old = 0;
     [[nodiscard]] std::uint64_t missing() const { return gap_frames - reordered; }
   };

@@ -30,15 +30,15 @@ struct WorkerOptions {
 
 /// Totals over the shard's devices: written by the worker, readable from any thread.
 struct WorkerCounters {
-  std::atomic<std::uint64_t> frames{0};        ///< frames accepted into windows
+  std::atomic<std::uint64_t> frames{0};  ///< frames accepted into windows
   std::atomic<std::uint64_t> duplicates{0};
   std::atomic<std::uint64_t> reordered{0};
   std::atomic<std::uint64_t> gap_frames{0};
   std::atomic<std::uint64_t> too_old{0};
   std::atomic<std::uint64_t> late_frames{0};
   std::atomic<std::uint64_t> windows_closed{0};
-  std::atomic<std::uint64_t> uplink_full_waits{0};       ///< times a full uplink ring made the worker wait
-  std::atomic<std::uint64_t> windows_dropped_on_stop{0}; ///< given up at shutdown (uplink stuck)
+  std::atomic<std::uint64_t> uplink_full_waits{0};        ///< times a full uplink ring made the worker wait
+  std::atomic<std::uint64_t> windows_dropped_on_stop{0};  ///< given up at shutdown (uplink stuck)
 };
 
 class ShardWorker {

@@ -15,8 +15,8 @@ namespace sensorgate::uplink {
 
 /// FrameBatch (ingest format) of frame-major `samples`, `channels` per frame.
 std::vector<std::uint8_t> encode_frame_batch(const std::string& device_id, std::uint64_t first_seq,
-                                             std::int64_t first_time_ns, double sample_rate_hz,
-                                             std::uint16_t channels, std::span<const float> samples);
+                                             std::int64_t first_time_ns, double sample_rate_hz, std::uint16_t channels,
+                                             std::span<const float> samples);
 
 /// UplinkMessage carrying a WindowSummary.
 std::vector<std::uint8_t> encode_window_summary(const std::string& gateway_id, std::uint64_t sequence,

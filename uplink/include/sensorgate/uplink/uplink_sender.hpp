@@ -32,8 +32,8 @@ struct UplinkSenderOptions {
 
 /// Counters: written only by the uplink thread, readable from any thread.
 struct UplinkCounters {
-  std::atomic<std::uint64_t> sent{0};       ///< messages sent for the first time
-  std::atomic<std::uint64_t> resent{0};     ///< retransmissions after resend_after
+  std::atomic<std::uint64_t> sent{0};    ///< messages sent for the first time
+  std::atomic<std::uint64_t> resent{0};  ///< retransmissions after resend_after
   std::atomic<std::uint64_t> acked{0};
   std::atomic<std::uint64_t> bad_acks{0};   ///< unverifiable acks or acks for another gateway
   std::atomic<std::uint64_t> in_flight{0};  ///< gauge: sent, not yet acknowledged

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs what sensorgate needs to build, test and run the demo on Debian 12 (bookworm),
+# as root. Idempotent: packages already present are skipped, and it prints what it did.
+#
+#   scripts/install-deps.sh            # native build, tests, demo
+#   scripts/install-deps.sh --cross    # ...plus the aarch64 cross toolchain and arm64 libraries
+set -euo pipefail
+
+NATIVE_PKGS=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config ccache git
+  # libraries (see docs/building.md for the CMake names)
+  libboost-dev libboost-system-dev libpaho-mqttpp-dev libpaho-mqtt-dev libssl-dev
+  libzmq3-dev cppzmq-dev libeigen3-dev libflatbuffers-dev flatbuffers-compiler
+  libsqlite3-dev libpq-dev libpqxx-dev libcli11-dev libspdlog-dev libtomlplusplus-dev
+  libedf-dev libsodium-dev libgtest-dev libgmock-dev libbenchmark-dev
+  # services and tools the tests and the demo start on loopback
+  mosquitto mosquitto-clients sqlite3 postgresql socat
+)
+
+cross=0
+for arg in "$@"; do
+  case "$arg" in
+    --cross) cross=1 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    *) echo "install-deps: unknown option '$arg'" >&2; exit 2 ;;
+  esac
+done
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: must run as root (it calls apt-get)" >&2
+  exit 1
+fi
+
+missing=()
+for pkg in "${NATIVE_PKGS[@]}"; do
+  if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    continue
+  fi
+  missing+=("$pkg")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install-deps: all ${#NATIVE_PKGS[@]} native packages already present"
+else
+  echo "install-deps: installing ${#missing[@]} package(s): ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "install-deps: installed ${missing[*]}"
+fi
+
+# The Debian packages start services on install where systemd runs; the project starts
+# its own throwaway instances on free loopback ports, so stop any default ones to keep
+# port 1883/5432 free and the machine quiet. (No-op in containers without systemd.)
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then
+  systemctl stop mosquitto && echo "install-deps: stopped the default mosquitto service"
+fi
+
+if [[ $cross -eq 1 ]]; then
+  "$(dirname "$0")/install-cross-deps.sh" aarch64
+fi
