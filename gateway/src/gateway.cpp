@@ -42,8 +42,9 @@ std::size_t Gateway::stop() {
   running_ = false;
   const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_timeout;
   // 1. No new frames: disconnect (the persistent session keeps what arrives meanwhile).
-  ingest_stopping_.store(true);
+  // The workers still run, so a callback waiting for ring space finishes normally.
   mqtt_.stop();
+  ingest_stopping_.store(true);
   // 2. Workers drain their rings and flush every open window into the uplink rings.
   workers_deadline_ns_.store(deadline.time_since_epoch().count());
   workers_stop_.store(true, std::memory_order_release);

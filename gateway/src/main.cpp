@@ -11,10 +11,10 @@
 
 namespace {
 
-void log_stats(const sensorgate::GatewaySnapshot& now, const sensorgate::GatewaySnapshot& before, double seconds) {
-  const double rate = seconds > 0 ? static_cast<double>(now.frames_in - before.frames_in) / seconds : 0.0;
+/// One line of counters; `rate` is "<frames/s> frames/s" over the last interval, or "final".
+void log_stats(const sensorgate::GatewaySnapshot& now, const std::string& rate) {
   spdlog::info(
-      "gateway: {} devices, {:.0f} frames/s; frames in {} windowed {}; bad payloads {}, duplicates {}, "
+      "gateway: {} devices, {}; frames in {} windowed {}; bad payloads {}, duplicates {}, "
       "reordered {}, missing {}, late {}, ring waits {}, rejected batches {}; windows {}, uplink sent {} acked {} "
       "in flight {}",
       now.devices, rate, now.frames_in, now.frames_windowed, now.bad_payloads, now.duplicates, now.reordered,
@@ -83,14 +83,15 @@ int main(int argc, char** argv) {
     while ((sig = stop_signal.wait_for(tick)) == 0) {
       const auto now = gateway.snapshot();
       const auto now_time = std::chrono::steady_clock::now();
-      log_stats(now, before, std::chrono::duration<double>(now_time - before_time).count());
+      const double seconds = std::chrono::duration<double>(now_time - before_time).count();
+      log_stats(now, fmt::format("{:.0f} frames/s", static_cast<double>(now.frames_in - before.frames_in) / seconds));
       before = now;
       before_time = now_time;
     }
     spdlog::info("gateway: signal {} received; flushing open windows and waiting for acks (up to {} ms)", sig,
                  config.shutdown_timeout.count());
     const std::size_t unacked = gateway.stop();
-    log_stats(gateway.snapshot(), before, 0);
+    log_stats(gateway.snapshot(), "final");
     if (unacked > 0) {
       spdlog::error("gateway: {} window summaries were not acknowledged by the collector before exit", unacked);
       return 3;

@@ -11,8 +11,11 @@ std::vector<std::uint8_t> encode_frame_batch(const std::string& device_id, std::
                                              std::int64_t first_time_ns, double sample_rate_hz, std::uint16_t channels,
                                              std::span<const float> samples) {
   flatbuffers::FlatBufferBuilder fbb(128 + samples.size() * sizeof(float));
-  auto batch = wire::CreateFrameBatch(fbb, fbb.CreateString(device_id), first_seq, first_time_ns, sample_rate_hz,
-                                      channels, fbb.CreateVector(samples.data(), samples.size()));
+  // Children are created in statements of their own: the order of function arguments is
+  // unspecified, and a fixed order gives the same bytes on every platform.
+  auto vector = fbb.CreateVector(samples.data(), samples.size());
+  auto id = fbb.CreateString(device_id);
+  auto batch = wire::CreateFrameBatch(fbb, id, first_seq, first_time_ns, sample_rate_hz, channels, vector);
   wire::FinishFrameBatchBuffer(fbb, batch);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }
@@ -25,17 +28,21 @@ std::vector<std::uint8_t> encode_window_summary(const std::string& gateway_id, s
   for (const auto& c : summary.channels) {
     stats.emplace_back(c.channel, c.count, c.min, c.max, c.mean, c.variance);
   }
-  auto window = wire::CreateWindowSummary(fbb, fbb.CreateString(summary.device_id), summary.window_start_ns,
-                                          summary.window_end_ns, fbb.CreateVectorOfStructs(stats));
-  auto message = wire::CreateUplinkMessage(fbb, fbb.CreateString(gateway_id), sequence, sent_at_ns,
-                                           wire::Payload::WindowSummary, window.Union());
+  auto channels = fbb.CreateVectorOfStructs(stats);
+  auto device = fbb.CreateString(summary.device_id);
+  auto window = wire::CreateWindowSummary(fbb, device, summary.window_start_ns, summary.window_end_ns, channels);
+  auto gateway = fbb.CreateString(gateway_id);
+  auto message =
+      wire::CreateUplinkMessage(fbb, gateway, sequence, sent_at_ns, wire::Payload::WindowSummary, window.Union());
   wire::FinishUplinkMessageBuffer(fbb, message);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }
 
 std::vector<std::uint8_t> encode_ack(const std::string& gateway_id, std::span<const std::uint64_t> sequences) {
   flatbuffers::FlatBufferBuilder fbb(64 + sequences.size() * 8);
-  auto ack = wire::CreateAck(fbb, fbb.CreateString(gateway_id), fbb.CreateVector(sequences.data(), sequences.size()));
+  auto seqs = fbb.CreateVector(sequences.data(), sequences.size());
+  auto gateway = fbb.CreateString(gateway_id);
+  auto ack = wire::CreateAck(fbb, gateway, seqs);
   wire::FinishAckBuffer(fbb, ack);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }

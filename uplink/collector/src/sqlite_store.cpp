@@ -31,14 +31,19 @@ CREATE TABLE windows (
 
 }  // namespace
 
+void SqliteStore::CloseDb::operator()(sqlite3* db) const { sqlite3_close(db); }
+void SqliteStore::FinalizeStmt::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+
 SqliteStore::SqliteStore(const std::filesystem::path& path) : path_(path.string()) {
-  if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
-      SQLITE_OK) {
-    std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    throw std::runtime_error(fmt::format("{}: cannot open SQLite database: {}", path_, message));
+  sqlite3* db = nullptr;
+  const int rc =
+      sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  db_.reset(db);  // sqlite3_open_v2 may return a handle even when it fails
+  if (rc != SQLITE_OK) {
+    throw std::runtime_error(
+        fmt::format("{}: cannot open SQLite database: {}", path_, db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
   }
-  sqlite3_busy_timeout(db_, 5000);
+  sqlite3_busy_timeout(db_.get(), 5000);
   exec("PRAGMA journal_mode=WAL");
   // Gateways drop a message once it is acknowledged, and the collector acknowledges only
   // after COMMIT, so a commit must survive a power loss too: synchronous=FULL. Batching
@@ -48,19 +53,16 @@ SqliteStore::SqliteStore(const std::filesystem::path& path) : path_(path.string(
   const char* sql =
       "INSERT OR IGNORE INTO windows (gateway_id, device_id, channel, window_start_ns, window_end_ns, count, min, "
       "max, mean, variance) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &insert_window_, nullptr) != SQLITE_OK) {
-    throw std::runtime_error(fmt::format("{}: prepare insert: {}", path_, sqlite3_errmsg(db_)));
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+    throw std::runtime_error(fmt::format("{}: prepare insert: {}", path_, sqlite3_errmsg(db_.get())));
   }
-}
-
-SqliteStore::~SqliteStore() {
-  sqlite3_finalize(insert_window_);
-  sqlite3_close(db_);
+  insert_window_.reset(stmt);
 }
 
 void SqliteStore::exec(const char* sql) {
   char* error = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+  if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, &error) != SQLITE_OK) {
     std::string message = error != nullptr ? error : "unknown error";
     sqlite3_free(error);
     throw std::runtime_error(fmt::format("{}: {}", path_, message));
@@ -69,7 +71,7 @@ void SqliteStore::exec(const char* sql) {
 
 int SqliteStore::schema_version() {
   sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &stmt, nullptr);
+  sqlite3_prepare_v2(db_.get(), "PRAGMA user_version", -1, &stmt, nullptr);
   int version = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
   sqlite3_finalize(stmt);
   return version;
@@ -88,7 +90,7 @@ void SqliteStore::migrate() {
       exec(fmt::format("PRAGMA user_version = {}", v + 1).c_str());
       exec("COMMIT");
     } catch (...) {
-      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
       throw;
     }
   }
@@ -100,27 +102,27 @@ std::uint64_t SqliteStore::store(std::span<const StoredWindow> windows) {
   try {
     for (const auto& [gateway_id, w] : windows) {
       for (const auto& c : w.channels) {
-        sqlite3_bind_text(insert_window_, 1, gateway_id.data(), static_cast<int>(gateway_id.size()), SQLITE_STATIC);
-        sqlite3_bind_text(insert_window_, 2, w.device_id.data(), static_cast<int>(w.device_id.size()), SQLITE_STATIC);
-        sqlite3_bind_int(insert_window_, 3, c.channel);
-        sqlite3_bind_int64(insert_window_, 4, w.window_start_ns);
-        sqlite3_bind_int64(insert_window_, 5, w.window_end_ns);
-        sqlite3_bind_int64(insert_window_, 6, static_cast<sqlite3_int64>(c.count));
-        sqlite3_bind_double(insert_window_, 7, c.min);
-        sqlite3_bind_double(insert_window_, 8, c.max);
-        sqlite3_bind_double(insert_window_, 9, c.mean);
-        sqlite3_bind_double(insert_window_, 10, c.variance);
-        const int rc = sqlite3_step(insert_window_);
-        sqlite3_reset(insert_window_);
+        sqlite3_bind_text(insert_window_.get(), 1, gateway_id.data(), static_cast<int>(gateway_id.size()), SQLITE_STATIC);
+        sqlite3_bind_text(insert_window_.get(), 2, w.device_id.data(), static_cast<int>(w.device_id.size()), SQLITE_STATIC);
+        sqlite3_bind_int(insert_window_.get(), 3, c.channel);
+        sqlite3_bind_int64(insert_window_.get(), 4, w.window_start_ns);
+        sqlite3_bind_int64(insert_window_.get(), 5, w.window_end_ns);
+        sqlite3_bind_int64(insert_window_.get(), 6, static_cast<sqlite3_int64>(c.count));
+        sqlite3_bind_double(insert_window_.get(), 7, c.min);
+        sqlite3_bind_double(insert_window_.get(), 8, c.max);
+        sqlite3_bind_double(insert_window_.get(), 9, c.mean);
+        sqlite3_bind_double(insert_window_.get(), 10, c.variance);
+        const int rc = sqlite3_step(insert_window_.get());
+        sqlite3_reset(insert_window_.get());
         if (rc != SQLITE_DONE) {
-          throw std::runtime_error(fmt::format("{}: insert window: {}", path_, sqlite3_errmsg(db_)));
+          throw std::runtime_error(fmt::format("{}: insert window: {}", path_, sqlite3_errmsg(db_.get())));
         }
-        inserted += static_cast<std::uint64_t>(sqlite3_changes(db_));
+        inserted += static_cast<std::uint64_t>(sqlite3_changes(db_.get()));
       }
     }
     exec("COMMIT");
   } catch (...) {
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
   return inserted;
@@ -128,7 +130,7 @@ std::uint64_t SqliteStore::store(std::span<const StoredWindow> windows) {
 
 std::uint64_t SqliteStore::count_window_rows() {
   sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db_, "SELECT count(*) FROM windows", -1, &stmt, nullptr);
+  sqlite3_prepare_v2(db_.get(), "SELECT count(*) FROM windows", -1, &stmt, nullptr);
   std::uint64_t n = sqlite3_step(stmt) == SQLITE_ROW ? static_cast<std::uint64_t>(sqlite3_column_int64(stmt, 0)) : 0;
   sqlite3_finalize(stmt);
   return n;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -25,9 +26,6 @@ class SqliteStore {
  public:
   /// Opens (creating if needed) and migrates the database; throws std::runtime_error.
   explicit SqliteStore(const std::filesystem::path& path);
-  ~SqliteStore();
-  SqliteStore(const SqliteStore&) = delete;
-  SqliteStore& operator=(const SqliteStore&) = delete;
 
   /// Stores the windows in one transaction; returns how many channel rows were new
   /// (the rest were already stored). Throws std::runtime_error and rolls back on failure.
@@ -40,9 +38,16 @@ class SqliteStore {
   void exec(const char* sql);
   void migrate();
 
-  sqlite3* db_ = nullptr;
-  sqlite3_stmt* insert_window_ = nullptr;
+  // Handles close themselves, also when the constructor throws half way.
+  struct CloseDb {
+    void operator()(sqlite3* db) const;
+  };
+  struct FinalizeStmt {
+    void operator()(sqlite3_stmt* stmt) const;
+  };
   std::string path_;
+  std::unique_ptr<sqlite3, CloseDb> db_;
+  std::unique_ptr<sqlite3_stmt, FinalizeStmt> insert_window_;
 };
 
 }  // namespace sensorgate::collector
