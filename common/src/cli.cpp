@@ -32,6 +32,17 @@ int parse_cli(CLI::App& app, int argc, char** argv) {
   }
 }
 
+int guarded_main(int argc, char** argv, int (*run)(int, char**)) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fatal: %s\n", e.what());
+  } catch (...) {
+    std::fputs("fatal: unknown exception\n", stderr);
+  }
+  return 1;
+}
+
 int report_config_error(const ConfigError& error) {
   fmt::print(stderr, "error: {}\n", error.what());
   return 2;

@@ -68,17 +68,17 @@ void ConfigFile::insert(std::string_view dotted_key, T value, std::string flag) 
   flag_for_key_[std::string(dotted_key)] = std::move(flag);
 }
 
-void ConfigFile::set_override(std::string_view k, std::string v, std::string flag) {
-  insert(k, std::move(v), std::move(flag));
+void ConfigFile::set_override(std::string_view dotted_key, std::string value, std::string flag) {
+  insert(dotted_key, std::move(value), std::move(flag));
 }
-void ConfigFile::set_override(std::string_view k, std::int64_t v, std::string flag) {
-  insert(k, v, std::move(flag));
+void ConfigFile::set_override(std::string_view dotted_key, std::int64_t value, std::string flag) {
+  insert(dotted_key, value, std::move(flag));
 }
-void ConfigFile::set_override(std::string_view k, double v, std::string flag) {
-  insert(k, v, std::move(flag));
+void ConfigFile::set_override(std::string_view dotted_key, double value, std::string flag) {
+  insert(dotted_key, value, std::move(flag));
 }
-void ConfigFile::set_override(std::string_view k, bool v, std::string flag) {
-  insert(k, v, std::move(flag));
+void ConfigFile::set_override(std::string_view dotted_key, bool value, std::string flag) {
+  insert(dotted_key, value, std::move(flag));
 }
 
 const toml::node* ConfigFile::lookup(std::string_view dotted_key) {

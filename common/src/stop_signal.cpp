@@ -5,28 +5,17 @@
 #include <ctime>
 
 namespace sensorgate {
-namespace {
-
-sigset_t stop_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  return set;
-}
-
-}  // namespace
-
 StopSignal::StopSignal() {
-  sigset_t set = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  sigemptyset(&signals_);
+  sigaddset(&signals_, SIGINT);
+  sigaddset(&signals_, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
 }
 
 int StopSignal::wait_for(std::optional<std::chrono::milliseconds> timeout) const {
-  const sigset_t set = stop_signals();
   if (!timeout) {
     int sig = 0;
-    while (sigwait(&set, &sig) != 0) {
+    while (sigwait(&signals_, &sig) != 0) {
     }
     return sig;
   }
@@ -37,7 +26,7 @@ int StopSignal::wait_for(std::optional<std::chrono::milliseconds> timeout) const
     timespec ts{};
     ts.tv_sec = static_cast<time_t>(left.count() / 1'000'000'000);
     ts.tv_nsec = static_cast<long>(left.count() % 1'000'000'000);
-    int sig = sigtimedwait(&set, nullptr, &ts);
+    int sig = sigtimedwait(&signals_, nullptr, &ts);
     if (sig > 0) return sig;
     if (errno == EAGAIN) return 0;  // timed out; EINTR loops
   }

@@ -24,8 +24,7 @@ double parse_speed(sensorgate::ConfigFile& file) {
   double value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || end != text.data() + text.size() || !(value > 0)) {
-    file.fail("sim.speed",
-              "expected \"max\" or a positive real-time factor such as \"1\" or \"10\", got \"" + text + "\"");
+    file.fail("sim.speed", R"(expected "max" or a positive real-time factor such as "1" or "10", got ")" + text + "\"");
   }
   return value;
 }
@@ -52,9 +51,7 @@ Settings read_settings(sensorgate::ConfigFile& file) {
   return s;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   sensorgate::StopSignal stop_signal;
   CLI::App app{"sensorgate-sim: simulated EEG headsets publishing frame batches over MQTT (QoS 1)", "sensorgate-sim"};
   sensorgate::CommonFlags common;
@@ -144,4 +141,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return sensorgate::guarded_main(argc, argv, run);
 }

@@ -22,7 +22,8 @@ SyntheticEeg::SyntheticEeg(std::uint64_t seed, std::uint32_t device_index, Signa
     : shape_(shape), rng_(splitmix64(seed ^ splitmix64(device_index + 1))), channels_(shape.channels) {
   for (std::size_t c = 0; c < channels_.size(); ++c) {
     // Alpha is strongest over the back of the head: let it grow with the channel index.
-    channels_[c].alpha_gain = 0.3 + 0.7 * static_cast<double>(c) / std::max<std::size_t>(1, channels_.size() - 1);
+    const auto last = static_cast<double>(std::max<std::size_t>(1, channels_.size() - 1));
+    channels_[c].alpha_gain = 0.3 + 0.7 * static_cast<double>(c) / last;
     channels_[c].alpha_phase = kTwoPi * uniform_(rng_);
     channels_[c].line_phase = kTwoPi * uniform_(rng_);
   }

@@ -3,9 +3,7 @@
 namespace sensorgate {
 
 DeviceRegistry::DeviceRegistry(std::size_t ring_capacity, std::size_t max_devices)
-    : ring_capacity_(ring_capacity),
-      max_devices_(max_devices),
-      slots_(std::make_unique<std::unique_ptr<DeviceStream>[]>(max_devices)) {}
+    : ring_capacity_(ring_capacity), max_devices_(max_devices), slots_(max_devices) {}
 
 DeviceStream* DeviceRegistry::add(std::string_view id, std::uint16_t channels) {
   const std::size_t n = size_.load(std::memory_order_relaxed);

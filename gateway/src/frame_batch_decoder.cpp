@@ -1,5 +1,6 @@
 #include "sensorgate/gateway/frame_batch_decoder.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "sensorgate/kernels/moments.hpp"
@@ -9,13 +10,10 @@ namespace sensorgate {
 namespace {
 
 bool valid_device_id(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    const bool ok =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
+  return !id.empty() && id.size() <= 64 && std::ranges::all_of(id, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '-';
+  });
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <thread>
 
@@ -69,12 +70,11 @@ void IngestSink::push(const DecodedBatch& batch) {
       if (done == frames) break;
       const std::uint32_t n = std::min(per_chunk, frames - done);
       chunk.first_seq = batch.first_seq + done;
-      chunk.first_time_ns =
-          batch.first_time_ns + static_cast<std::int64_t>(static_cast<double>(done) * period_ns + 0.5);
+      chunk.first_time_ns = batch.first_time_ns + std::llround(static_cast<double>(done) * period_ns);
       chunk.sample_period_ns = period_ns;
       chunk.channels = batch.channels;
       chunk.frames = static_cast<std::uint16_t>(n);
-      std::memcpy(chunk.samples, batch.samples.data() + static_cast<std::size_t>(done) * batch.channels,
+      std::memcpy(chunk.samples.data(), batch.samples.data() + static_cast<std::size_t>(done) * batch.channels,
                   static_cast<std::size_t>(n) * batch.channels * sizeof(float));
       done += n;
       ++used;

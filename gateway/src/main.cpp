@@ -22,9 +22,7 @@ void log_stats(const sensorgate::GatewaySnapshot& now, const std::string& rate) 
       now.uplink_in_flight);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   sensorgate::StopSignal stop_signal;
   CLI::App app{
       "sensorgate-gateway: ingests sensor frames over MQTT, computes event-time window statistics and "
@@ -102,4 +100,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return sensorgate::guarded_main(argc, argv, run);
 }

@@ -22,7 +22,7 @@ MqttIngest::MqttIngest(MqttIngestOptions options, IngestSink& sink)
   client_->set_connection_lost_handler([this](const std::string& cause) {
     spdlog::warn("mqtt: connection to {} lost ({}); reconnecting", options_.url, cause.empty() ? "no reason" : cause);
   });
-  client_->set_message_callback([this](mqtt::const_message_ptr msg) {
+  client_->set_message_callback([this](const mqtt::const_message_ptr& msg) {
     messages_.store(messages_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     const auto& payload = msg->get_payload_ref();
     const AlignedView bytes({reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()});

@@ -71,7 +71,9 @@ void ShardWorker::emit(const DeviceState& device, std::vector<ClosedWindow>& clo
     }
     bool waited = false;
     for (;;) {
-      if (output_.try_push(std::move(record))) {
+      if (auto slot = output_.acquire_write(); !slot.empty()) {
+        slot[0] = std::move(record);
+        output_.commit_write(1);
         ++windows_closed_;
         break;
       }

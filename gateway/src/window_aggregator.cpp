@@ -35,7 +35,7 @@ void WindowAggregator::plan(const FrameChunk& chunk, std::uint32_t begin, std::u
   bool in_run = false;
   auto flush = [&](std::uint32_t run_end) {
     if (!in_run || run_end == run_begin) return;
-    plan.jobs.push_back(kernels::MomentsJob{chunk.samples + static_cast<std::size_t>(run_begin) * chunk.channels,
+    plan.jobs.push_back(kernels::MomentsJob{chunk.samples.data() + static_cast<std::size_t>(run_begin) * chunk.channels,
                                             run_end - run_begin, chunk.channels, plan.outputs});
     plan.targets.push_back(window_for(run_window));
     plan.outputs += chunk.channels;

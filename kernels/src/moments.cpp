@@ -8,8 +8,8 @@ void block_moments(const float* samples, std::size_t frames, std::size_t channel
   // Loops run frame-outer, channel-inner over contiguous memory so the compiler vectorises
   // the channel dimension; the per-channel accumulators live on the stack.
   std::array<double, kMaxChannels> sum{};
-  std::array<float, kMaxChannels> lo;
-  std::array<float, kMaxChannels> hi;
+  std::array<float, kMaxChannels> lo{};
+  std::array<float, kMaxChannels> hi{};
   lo.fill(std::numeric_limits<float>::infinity());
   hi.fill(-std::numeric_limits<float>::infinity());
   for (std::size_t f = 0; f < frames; ++f) {

@@ -13,10 +13,12 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-const std::vector<std::string> kBinaries{SENSORGATE_SIM_BIN, SENSORGATE_GATEWAY_BIN, SENSORGATE_COLLECTOR_BIN};
+std::vector<std::string> binaries() {
+  return {SENSORGATE_SIM_BIN, SENSORGATE_GATEWAY_BIN, SENSORGATE_COLLECTOR_BIN};
+}
 
 TEST(Cli, Help_EveryBinary_ExitsZeroAndListsConfigFlag) {
-  for (const auto& bin : kBinaries) {
+  for (const auto& bin : binaries()) {
     std::string out;
     EXPECT_EQ(testing::run_program({bin, "--help"}, out, 10s), 0) << bin;
     EXPECT_THAT(out, HasSubstr("--config")) << bin;
@@ -24,7 +26,7 @@ TEST(Cli, Help_EveryBinary_ExitsZeroAndListsConfigFlag) {
 }
 
 TEST(Cli, Version_EveryBinary_PrintsVersion) {
-  for (const auto& bin : kBinaries) {
+  for (const auto& bin : binaries()) {
     std::string out;
     EXPECT_EQ(testing::run_program({bin, "--version"}, out, 10s), 0) << bin;
     EXPECT_THAT(out, HasSubstr("sensorgate 0.")) << bin;

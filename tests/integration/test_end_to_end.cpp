@@ -2,9 +2,9 @@
 // collector, the gateway and the simulator as separate processes, then the SQLite file is
 // checked against statistics recomputed from the simulator's seed.
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sqlite3.h>
 
+#include <csignal>
 #include <map>
 #include <tuple>
 

@@ -34,7 +34,9 @@ class RunningCollector {
     stop_ = true;
     thread_.join();
   }
-  const collector::CollectorCounters& counters() const { return server_.counters(); }
+  RunningCollector(const RunningCollector&) = delete;
+  RunningCollector& operator=(const RunningCollector&) = delete;
+  [[nodiscard]] const collector::CollectorCounters& counters() const { return server_.counters(); }
 
  private:
   collector::SqliteStore store_;

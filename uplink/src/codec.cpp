@@ -47,14 +47,14 @@ std::vector<std::uint8_t> encode_ack(const std::string& gateway_id, std::span<co
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }
 
-std::optional<DecodedUplink> decode_uplink(std::span<const std::uint8_t> raw, std::string& error) {
-  const AlignedView buffer(raw);
-  flatbuffers::Verifier verifier(buffer.data(), buffer.size());
+std::optional<DecodedUplink> decode_uplink(std::span<const std::uint8_t> buffer, std::string& error) {
+  const AlignedView aligned(buffer);
+  flatbuffers::Verifier verifier(aligned.data(), aligned.size());
   if (!wire::VerifyUplinkMessageBuffer(verifier)) {
     error = "not a valid UplinkMessage (FlatBuffers verifier failed)";
     return std::nullopt;
   }
-  const auto* msg = wire::GetUplinkMessage(buffer.data());
+  const auto* msg = wire::GetUplinkMessage(aligned.data());
   DecodedUplink out;
   out.gateway_id = msg->gateway_id()->str();
   out.sequence = msg->sequence();
@@ -81,14 +81,14 @@ std::optional<DecodedUplink> decode_uplink(std::span<const std::uint8_t> raw, st
   return out;
 }
 
-std::optional<DecodedAck> decode_ack(std::span<const std::uint8_t> raw, std::string& error) {
-  const AlignedView buffer(raw);
-  flatbuffers::Verifier verifier(buffer.data(), buffer.size());
+std::optional<DecodedAck> decode_ack(std::span<const std::uint8_t> buffer, std::string& error) {
+  const AlignedView aligned(buffer);
+  flatbuffers::Verifier verifier(aligned.data(), aligned.size());
   if (!wire::VerifyAckBuffer(verifier)) {
     error = "not a valid Ack (FlatBuffers verifier failed)";
     return std::nullopt;
   }
-  const auto* ack = wire::GetAck(buffer.data());
+  const auto* ack = wire::GetAck(aligned.data());
   return DecodedAck{ack->gateway_id()->str(), {ack->sequences()->begin(), ack->sequences()->end()}};
 }
 

@@ -30,7 +30,7 @@ class Feeder {
       chunk.channels = channels_;
       chunk.frames = static_cast<std::uint16_t>(n);
       std::copy_n(samples.begin() + static_cast<std::ptrdiff_t>((first_frame + done) * channels_), n * channels_,
-                  chunk.samples);
+                  chunk.samples.begin());
       MomentsPlan plan;
       agg_.plan(chunk, 0, n, plan);
       std::vector<kernels::Moments> results(plan.outputs);
@@ -73,7 +73,7 @@ void expect_window_equals_reference(const ClosedWindow& w, const std::vector<flo
 
 TEST(WindowAggregator, TumblingOneSecond_ChunksStraddleBoundaries_WindowsMatchReference) {
   constexpr std::uint16_t kChannels = 16;
-  const auto samples = signal(256 * 5, kChannels, 0.0, 25.0);
+  const auto samples = signal(std::size_t{256} * 5, kChannels, 0.0, 25.0);
   WindowAggregator agg({kSecond, 0}, kChannels);
   Feeder feeder(agg, kChannels);
   feeder.feed(samples, 0, 256 * 5, 13);  // 13 does not divide 256: chunks straddle windows
@@ -87,7 +87,7 @@ TEST(WindowAggregator, TumblingOneSecond_ChunksStraddleBoundaries_WindowsMatchRe
 
 TEST(WindowAggregator, HugeOffsetTinySpread_VarianceStillAccurate) {
   constexpr std::uint16_t kChannels = 2;
-  const auto samples = signal(256 * 2, kChannels, 1e6, 0.05);
+  const auto samples = signal(std::size_t{256} * 2, kChannels, 1e6, 0.05);
   WindowAggregator agg({kSecond, 0}, kChannels);
   Feeder feeder(agg, kChannels);
   feeder.feed(samples, 0, 512, 16);
@@ -98,7 +98,7 @@ TEST(WindowAggregator, HugeOffsetTinySpread_VarianceStillAccurate) {
 
 TEST(WindowAggregator, Watermark_ClosesWindowOnlyAfterLateness) {
   constexpr std::uint16_t kChannels = 1;
-  const auto samples = signal(256 * 3, kChannels, 0, 1);
+  const auto samples = signal(std::size_t{256} * 3, kChannels, 0, 1);
   WindowAggregator agg({kSecond, 250'000'000}, kChannels);
   Feeder feeder(agg, kChannels);
   feeder.feed(samples, 0, 256 + 32, 16);  // 125 ms into the second window
@@ -110,7 +110,7 @@ TEST(WindowAggregator, Watermark_ClosesWindowOnlyAfterLateness) {
 
 TEST(WindowAggregator, FrameForClosedWindow_CountedLateAndDropped) {
   constexpr std::uint16_t kChannels = 1;
-  const auto samples = signal(256 * 3, kChannels, 0, 1);
+  const auto samples = signal(std::size_t{256} * 3, kChannels, 0, 1);
   WindowAggregator agg({kSecond, 0}, kChannels);
   Feeder feeder(agg, kChannels);
   feeder.feed(samples, 0, 256 + 16, 16);
@@ -125,7 +125,7 @@ TEST(WindowAggregator, FrameForClosedWindow_CountedLateAndDropped) {
 
 TEST(WindowAggregator, OutOfOrderWithinLateness_LandsInRightWindow) {
   constexpr std::uint16_t kChannels = 1;
-  const auto samples = signal(256 * 2, kChannels, 0, 1);
+  const auto samples = signal(std::size_t{256} * 2, kChannels, 0, 1);
   WindowAggregator agg({kSecond, 500'000'000}, kChannels);
   Feeder feeder(agg, kChannels);
   feeder.feed(samples, 0, 200, 16);

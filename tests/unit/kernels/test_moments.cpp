@@ -105,9 +105,9 @@ TEST(CpuMomentsBackend, Compute_ManyJobs_EachWritesItsOwnOutputs) {
   const auto jobs = jobs_over(samples, 8, 16, outputs);
   std::vector<Moments> out(outputs);
   make_cpu_moments_backend()->compute(jobs, out);
-  for (std::size_t j = 0; j < jobs.size(); ++j) {
-    const std::span<const float> block(jobs[j].samples, static_cast<std::size_t>(jobs[j].frames) * 8);
-    for (std::size_t c = 0; c < 8; ++c) expect_matches_reference(out[jobs[j].out_offset + c], block, 8, c, 1e-12);
+  for (const auto& job : jobs) {
+    const std::span<const float> block(job.samples, static_cast<std::size_t>(job.frames) * 8);
+    for (std::size_t c = 0; c < 8; ++c) expect_matches_reference(out[job.out_offset + c], block, 8, c, 1e-12);
   }
 }
 

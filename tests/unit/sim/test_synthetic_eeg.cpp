@@ -31,7 +31,7 @@ TEST(SyntheticEeg, DifferentSeedOrDevice_DifferentSamples) {
 }
 
 TEST(SyntheticEeg, Amplitude_IsEegLike) {
-  const auto samples = generate(1, 0, 256 * 20, 256);
+  const auto samples = generate(1, 0, std::size_t{256} * 20, 256);
   double sum = 0;
   double sum_sq = 0;
   for (float x : samples) {
@@ -39,7 +39,7 @@ TEST(SyntheticEeg, Amplitude_IsEegLike) {
     sum += x;
     sum_sq += static_cast<double>(x) * x;
   }
-  const double n = static_cast<double>(samples.size());
+  const auto n = static_cast<double>(samples.size());
   const double rms = std::sqrt(sum_sq / n - (sum / n) * (sum / n));
   EXPECT_GT(rms, 5.0);    // microvolts: not silent
   EXPECT_LT(rms, 100.0);  // and not artefact-dominated

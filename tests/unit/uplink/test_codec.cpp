@@ -11,7 +11,8 @@ WindowSummaryRecord sample_window() {
   w.window_start_ns = 1'000'000'000;
   w.window_end_ns = 2'000'000'000;
   for (std::uint16_t c = 0; c < 3; ++c) {
-    w.channels.push_back({c, 256, -1.5F - c, 2.5F + c, 0.25 * c, 4.0 + c});
+    const auto x = static_cast<float>(c);
+    w.channels.push_back({c, 256, -1.5F - x, 2.5F + x, 0.25 * x, 4.0 + x});
   }
   return w;
 }

@@ -34,9 +34,7 @@ Settings read_settings(sensorgate::ConfigFile& config) {
   return s;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   sensorgate::StopSignal stop_signal;
   CLI::App app{"sensorgate-collector: stores gateway summaries (ZeroMQ in, SQLite out)", "sensorgate-collector"};
   sensorgate::CommonFlags common;
@@ -91,4 +89,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return sensorgate::guarded_main(argc, argv, run);
 }

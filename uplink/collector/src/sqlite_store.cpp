@@ -31,8 +31,12 @@ CREATE TABLE windows (
 
 }  // namespace
 
-void SqliteStore::CloseDb::operator()(sqlite3* db) const { sqlite3_close(db); }
-void SqliteStore::FinalizeStmt::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+void SqliteStore::CloseDb::operator()(sqlite3* db) const {
+  sqlite3_close(db);
+}
+void SqliteStore::FinalizeStmt::operator()(sqlite3_stmt* stmt) const {
+  sqlite3_finalize(stmt);
+}
 
 SqliteStore::SqliteStore(const std::filesystem::path& path) : path_(path.string()) {
   sqlite3* db = nullptr;
@@ -40,8 +44,8 @@ SqliteStore::SqliteStore(const std::filesystem::path& path) : path_(path.string(
       sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   db_.reset(db);  // sqlite3_open_v2 may return a handle even when it fails
   if (rc != SQLITE_OK) {
-    throw std::runtime_error(
-        fmt::format("{}: cannot open SQLite database: {}", path_, db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
+    throw std::runtime_error(fmt::format("{}: cannot open SQLite database: {}", path_,
+                                         db != nullptr ? sqlite3_errmsg(db) : "out of memory"));
   }
   sqlite3_busy_timeout(db_.get(), 5000);
   exec("PRAGMA journal_mode=WAL");
@@ -102,8 +106,10 @@ std::uint64_t SqliteStore::store(std::span<const StoredWindow> windows) {
   try {
     for (const auto& [gateway_id, w] : windows) {
       for (const auto& c : w.channels) {
-        sqlite3_bind_text(insert_window_.get(), 1, gateway_id.data(), static_cast<int>(gateway_id.size()), SQLITE_STATIC);
-        sqlite3_bind_text(insert_window_.get(), 2, w.device_id.data(), static_cast<int>(w.device_id.size()), SQLITE_STATIC);
+        sqlite3_bind_text(insert_window_.get(), 1, gateway_id.data(), static_cast<int>(gateway_id.size()),
+                          SQLITE_STATIC);
+        sqlite3_bind_text(insert_window_.get(), 2, w.device_id.data(), static_cast<int>(w.device_id.size()),
+                          SQLITE_STATIC);
         sqlite3_bind_int(insert_window_.get(), 3, c.channel);
         sqlite3_bind_int64(insert_window_.get(), 4, w.window_start_ns);
         sqlite3_bind_int64(insert_window_.get(), 5, w.window_end_ns);

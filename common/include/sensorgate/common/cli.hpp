@@ -26,6 +26,10 @@ struct CommonFlags {
 /// (0 after --help/--version, 2 after a usage error, with the message printed).
 int parse_cli(CLI::App& app, int argc, char** argv);
 
+/// Runs `run(argc, argv)` and turns any exception that escapes it into a message on stderr
+/// and exit status 1, so no executable ends in std::terminate.
+int guarded_main(int argc, char** argv, int (*run)(int, char**));
+
 /// Prints "error: <what>" to stderr and returns the exit code for configuration errors (2).
 int report_config_error(const ConfigError& error);
 

@@ -22,12 +22,12 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <new>
 #include <span>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace sensorgate {
 
@@ -42,15 +42,17 @@ class SpscRing {
 
  public:
   /// `capacity` must be a power of two and at least 2.
-  explicit SpscRing(std::size_t capacity)
-      : capacity_(capacity), mask_(capacity - 1), slots_(std::make_unique<T[]>(capacity)) {
+  explicit SpscRing(std::size_t capacity) : capacity_(capacity), mask_(capacity - 1), slots_(capacity) {
     if (capacity < 2 || !std::has_single_bit(capacity)) {
       throw std::invalid_argument("SpscRing capacity must be a power of two >= 2");
     }
   }
 
+  ~SpscRing() = default;
   SpscRing(const SpscRing&) = delete;
   SpscRing& operator=(const SpscRing&) = delete;
+  SpscRing(SpscRing&&) = delete;
+  SpscRing& operator=(SpscRing&&) = delete;
 
   [[nodiscard]] std::size_t capacity() const { return capacity_; }
 
@@ -151,19 +153,19 @@ class SpscRing {
       producer_.cached_peer = consumer_.index.load(std::memory_order_acquire);
       free = capacity_ - static_cast<std::size_t>(tail - producer_.cached_peer);
     }
-    return {slots_.get() + offset, std::min(free, capacity_ - offset)};
+    return {slots_.data() + offset, std::min(free, capacity_ - offset)};
   }
 
   template <bool Greedy>
   std::span<T> read_region() {
     const auto head = consumer_.index.load(std::memory_order_relaxed);
     const std::size_t offset = static_cast<std::size_t>(head) & mask_;
-    std::size_t filled = static_cast<std::size_t>(consumer_.cached_peer - head);
+    auto filled = static_cast<std::size_t>(consumer_.cached_peer - head);
     if (filled == 0 || (Greedy && filled < capacity_ - offset)) {
       consumer_.cached_peer = producer_.index.load(std::memory_order_acquire);
       filled = static_cast<std::size_t>(consumer_.cached_peer - head);
     }
-    return {slots_.get() + offset, std::min(filled, capacity_ - offset)};
+    return {slots_.data() + offset, std::min(filled, capacity_ - offset)};
   }
 
   // One side's own index (written only by that side) and its cached copy of the peer's
@@ -175,9 +177,9 @@ class SpscRing {
 
   const std::size_t capacity_;
   const std::size_t mask_;
-  std::unique_ptr<T[]> slots_;
-  Side producer_;  // tail: next slot to write
-  Side consumer_;  // head: next slot to read
+  std::vector<T> slots_;  // sized once; never resized, so slot addresses are stable
+  Side producer_;         // tail: next slot to write
+  Side consumer_;         // head: next slot to read
 };
 
 }  // namespace sensorgate

@@ -6,6 +6,7 @@
 // thread collects them with wait_for(). No async-signal-safety concerns, no global flags.
 
 #include <chrono>
+#include <csignal>
 #include <optional>
 
 namespace sensorgate {
@@ -17,7 +18,10 @@ class StopSignal {
 
   /// Waits for SIGINT/SIGTERM or until `timeout` passes (forever when empty).
   /// Returns the signal number, or 0 when the timeout passed first.
-  int wait_for(std::optional<std::chrono::milliseconds> timeout) const;
+  [[nodiscard]] int wait_for(std::optional<std::chrono::milliseconds> timeout) const;
+
+ private:
+  sigset_t signals_{};
 };
 
 }  // namespace sensorgate

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sensorgate/common/spsc_ring.hpp"
 #include "sensorgate/gateway/frame_chunk.hpp"
@@ -41,7 +42,7 @@ class DeviceRegistry {
  private:
   std::size_t ring_capacity_;
   std::size_t max_devices_;
-  std::unique_ptr<std::unique_ptr<DeviceStream>[]> slots_;
+  std::vector<std::unique_ptr<DeviceStream>> slots_;  // sized once, never resized
   std::atomic<std::size_t> size_{0};
 };
 

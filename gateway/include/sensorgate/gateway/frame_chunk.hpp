@@ -4,6 +4,8 @@
 // worker processes them in place; no allocation per batch on the hot path. A FrameBatch
 // of any length is split into as many chunks as it needs; a chunk holds whole frames.
 
+#include <array>
+#include <cmath>
 #include <cstdint>
 
 #include "sensorgate/kernels/moments.hpp"
@@ -19,11 +21,11 @@ struct FrameChunk {
   double sample_period_ns = 0;
   std::uint16_t channels = 0;
   std::uint16_t frames = 0;
-  float samples[kCapacity];  // frame-major; only frames * channels are valid
+  std::array<float, kCapacity> samples{};  // frame-major; only frames * channels are valid
 
   /// Event time of frame `i` of this chunk.
   [[nodiscard]] std::int64_t frame_time_ns(std::uint32_t i) const {
-    return first_time_ns + static_cast<std::int64_t>(static_cast<double>(i) * sample_period_ns + 0.5);
+    return first_time_ns + std::llround(static_cast<double>(i) * sample_period_ns);
   }
 };
 

@@ -42,7 +42,7 @@ class SequenceTracker {
   [[nodiscard]] const Counters& counters() const { return counters_; }
 
  private:
-  [[nodiscard]] bool seen(std::uint64_t seq) const { return (bits_[(seq / 64) % kWords] >> (seq % 64)) & 1U; }
+  [[nodiscard]] bool seen(std::uint64_t seq) const { return ((bits_[(seq / 64) % kWords] >> (seq % 64)) & 1U) != 0; }
   void mark(std::uint64_t seq) { bits_[(seq / 64) % kWords] |= std::uint64_t{1} << (seq % 64); }
   void clear(std::uint64_t seq) { bits_[(seq / 64) % kWords] &= ~(std::uint64_t{1} << (seq % 64)); }
   /// Classifies one frame; true when accepted.

@@ -55,7 +55,7 @@ class ShardWorker {
 
  private:
   struct DeviceState {
-    DeviceStream* stream;
+    DeviceStream* stream = nullptr;
     SequenceTracker sequence;
     WindowAggregator windows;
     std::chrono::steady_clock::time_point last_data;
