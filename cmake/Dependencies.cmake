@@ -11,6 +11,14 @@ find_package(SQLite3 REQUIRED)
 find_package(CLI11 REQUIRED CONFIG)
 find_package(spdlog REQUIRED)
 find_package(tomlplusplus REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+
+# EDFlib (libedf-dev) ships no CMake package or pkg-config file: an imported target by hand.
+find_path(SENSORGATE_EDFLIB_INCLUDE_DIR edflib.h REQUIRED)
+find_library(SENSORGATE_EDFLIB_LIBRARY edf REQUIRED)
+add_library(EDFlib::edf UNKNOWN IMPORTED)
+set_target_properties(EDFlib::edf PROPERTIES IMPORTED_LOCATION "${SENSORGATE_EDFLIB_LIBRARY}"
+                      INTERFACE_INCLUDE_DIRECTORIES "${SENSORGATE_EDFLIB_INCLUDE_DIR}")
 
 # flatc runs on the build machine, also when cross-compiling: look for it outside the
 # target's find root.

@@ -70,6 +70,7 @@ TARGET_PKGS=(
   libgtest-dev
   libgmock-dev
   libsodium-dev
+  libedf-dev             # EDFlib: the simulator's EDF/EDF+ recording reader
 )
 
 is_installed() {  # $1 = package spec (name or name:arch)

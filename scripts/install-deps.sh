@@ -13,7 +13,7 @@ NATIVE_PKGS=(
   libboost-dev libboost-system-dev libpaho-mqttpp-dev libpaho-mqtt-dev libssl-dev
   libzmq3-dev cppzmq-dev libeigen3-dev libflatbuffers-dev flatbuffers-compiler
   libsqlite3-dev libpq-dev libpqxx-dev libcli11-dev libspdlog-dev libtomlplusplus-dev
-  libedf-dev libsodium-dev libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libedf-dev libsodium-dev libgtest-dev libgmock-dev libbenchmark-dev libreaderwriterqueue-dev libatomic-queue-dev
   # services and tools the tests and the demo start on loopback
   mosquitto mosquitto-clients sqlite3 postgresql socat
 )

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <functional>
 #include <sstream>
 
@@ -140,6 +141,25 @@ double ConfigFile::get_double(std::string_view key, double fallback, double min,
     fail(key, fmt::format("expected a number between {} and {}, got {}", min, max, value));
   }
   return value;
+}
+
+std::vector<double> ConfigFile::get_number_array(std::string_view key, std::vector<double> fallback) {
+  const auto* node = lookup(key);
+  if (node == nullptr) return fallback;
+  const auto* array = node->as_array();
+  if (array == nullptr) fail(key, fmt::format("expected an array of numbers, got {}", describe_type(*node)));
+  std::vector<double> values;
+  for (const auto& element : *array) {
+    if (const auto* f = element.as_floating_point()) {
+      values.push_back(f->get());
+    } else if (const auto* i = element.as_integer()) {
+      values.push_back(static_cast<double>(i->get()));
+    } else {
+      fail(key, fmt::format("expected an array of numbers, element {} is {}", values.size(), describe_type(element)));
+    }
+    if (!std::isfinite(values.back())) fail(key, fmt::format("element {} is not a finite number", values.size() - 1));
+  }
+  return values;
 }
 
 std::string ConfigFile::get_choice(std::string_view key, std::string fallback,

@@ -46,6 +46,18 @@ Settings read_settings(sensorgate::ConfigFile& file) {
   s.sim.speed = parse_speed(file);
   s.sim.seed = static_cast<std::uint64_t>(file.get_int("sim.seed", 1, 0, INT64_MAX));
   s.sim.start_time_ns = file.get_int("sim.start_time_ns", 0, 0, INT64_MAX);
+  auto& f = s.sim.faults;
+  f.drop_rate = file.get_double("faults.drop_rate", 0.0, 0.0, 1.0);
+  f.duplicate_rate = file.get_double("faults.duplicate_rate", 0.0, 0.0, 1.0);
+  f.reorder_rate = file.get_double("faults.reorder_rate", 0.0, 0.0, 1.0);
+  f.reorder_depth = static_cast<std::uint32_t>(file.get_int("faults.reorder_depth", 1, 1, 1000));
+  f.delay_rate = file.get_double("faults.delay_rate", 0.0, 0.0, 1.0);
+  f.delay_ms = file.get_double("faults.delay_ms", 0.0, 0.0, 3'600'000.0);
+  f.burst_rate = file.get_double("faults.burst_rate", 0.0, 0.0, 1.0);
+  f.burst_batches = static_cast<std::uint32_t>(file.get_int("faults.burst_batches", 4, 1, 100'000));
+  f.clock_skew_ppm = file.get_double("faults.clock_skew_ppm", 0.0, -100'000.0, 100'000.0);
+  f.seed = static_cast<std::uint64_t>(file.get_int("faults.seed", 1, 0, INT64_MAX));
+  f.log_path = file.get_string("faults.log", "");
   s.log_level = file.get_choice("log.level", "info", {"trace", "debug", "info", "warn", "error", "off"});
   file.reject_unknown_keys();
   return s;
@@ -65,6 +77,16 @@ int run(int argc, char** argv) {
   std::optional<double> rate;
   std::optional<std::int64_t> batch;
   std::optional<std::int64_t> start;
+  std::optional<double> drop_rate;
+  std::optional<double> duplicate_rate;
+  std::optional<double> reorder_rate;
+  std::optional<std::int64_t> reorder_depth;
+  std::optional<double> delay_rate;
+  std::optional<double> delay_ms;
+  std::optional<double> burst_rate;
+  std::optional<std::int64_t> burst_batches;
+  std::optional<double> skew_ppm;
+  std::optional<std::string> fault_log;
   app.add_option("--mqtt", mqtt_url, "MQTT broker URL (mqtt.url)");
   app.add_option("--devices", devices, "number of simulated headsets (sim.devices)");
   app.add_option("--duration", duration, "seconds of signal per device, 0 = until Ctrl-C (sim.duration_s)");
@@ -74,6 +96,17 @@ int run(int argc, char** argv) {
   app.add_option("--rate", rate, "sampling rate in Hz (sim.sample_rate_hz)");
   app.add_option("--batch-frames", batch, "frames per published batch (sim.batch_frames)");
   app.add_option("--start-time-ns", start, "device time of frame 0, ns since the epoch (sim.start_time_ns)");
+  auto* faults = app.add_option_group("Fault injection", "every injected fault is written to --fault-log");
+  faults->add_option("--drop-rate", drop_rate, "probability a batch is dropped (faults.drop_rate)");
+  faults->add_option("--duplicate-rate", duplicate_rate, "probability a batch is sent twice (faults.duplicate_rate)");
+  faults->add_option("--reorder-rate", reorder_rate, "probability a batch is sent late (faults.reorder_rate)");
+  faults->add_option("--reorder-depth", reorder_depth, "...after this many later batches (faults.reorder_depth)");
+  faults->add_option("--delay-rate", delay_rate, "probability a batch is delayed (faults.delay_rate)");
+  faults->add_option("--delay-ms", delay_ms, "...by this much device time (faults.delay_ms)");
+  faults->add_option("--burst-rate", burst_rate, "probability a burst of batches is lost (faults.burst_rate)");
+  faults->add_option("--burst-batches", burst_batches, "batches per lost burst (faults.burst_batches)");
+  faults->add_option("--clock-skew-ppm", skew_ppm, "reported device clock error in ppm (faults.clock_skew_ppm)");
+  faults->add_option("--fault-log", fault_log, "JSON-lines file listing every injected fault (faults.log)");
   if (int rc = sensorgate::parse_cli(app, argc, argv); rc >= 0) return rc;
 
   Settings settings;
@@ -88,6 +121,16 @@ int run(int argc, char** argv) {
     if (rate) file.set_override("sim.sample_rate_hz", *rate, "--rate");
     if (batch) file.set_override("sim.batch_frames", *batch, "--batch-frames");
     if (start) file.set_override("sim.start_time_ns", *start, "--start-time-ns");
+    if (drop_rate) file.set_override("faults.drop_rate", *drop_rate, "--drop-rate");
+    if (duplicate_rate) file.set_override("faults.duplicate_rate", *duplicate_rate, "--duplicate-rate");
+    if (reorder_rate) file.set_override("faults.reorder_rate", *reorder_rate, "--reorder-rate");
+    if (reorder_depth) file.set_override("faults.reorder_depth", *reorder_depth, "--reorder-depth");
+    if (delay_rate) file.set_override("faults.delay_rate", *delay_rate, "--delay-rate");
+    if (delay_ms) file.set_override("faults.delay_ms", *delay_ms, "--delay-ms");
+    if (burst_rate) file.set_override("faults.burst_rate", *burst_rate, "--burst-rate");
+    if (burst_batches) file.set_override("faults.burst_batches", *burst_batches, "--burst-batches");
+    if (skew_ppm) file.set_override("faults.clock_skew_ppm", *skew_ppm, "--clock-skew-ppm");
+    if (fault_log) file.set_override("faults.log", *fault_log, "--fault-log");
     settings = read_settings(file);
   } catch (const sensorgate::ConfigError& e) {
     return sensorgate::report_config_error(e);
@@ -136,6 +179,11 @@ int run(int argc, char** argv) {
     spdlog::info("sim: published {} batches ({} frames per device, {:.1f} MB) in {:.2f} s: {:.0f} samples/s",
                  publisher.published(), simulator.frames_per_device(), static_cast<double>(publisher.bytes()) / 1e6,
                  elapsed, elapsed > 0 ? samples / elapsed : 0.0);
+    if (s.faults.any_batch_faults()) {
+      const auto& f = simulator.faults();
+      spdlog::info("sim: injected faults (frames): dropped {}, duplicated {}, reordered {}, delayed {}",
+                   f.dropped_frames, f.duplicated_frames, f.reordered_frames, f.delayed_frames);
+    }
   } catch (const std::exception& e) {
     spdlog::critical("sim: {}", e.what());
     return 1;

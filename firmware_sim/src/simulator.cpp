@@ -36,6 +36,10 @@ void Simulator::run(const std::atomic<bool>& stop) {
                                 ? static_cast<std::uint64_t>(std::llround(options_.duration_s * shape.sample_rate_hz))
                                 : UINT64_MAX;
   const double period_ns = 1e9 / shape.sample_rate_hz;
+  // The device's reported clock: nominal, or skewed (it then runs fast or slow).
+  const double reported_period_ns = period_ns * (1.0 + options_.faults.clock_skew_ppm * 1e-6);
+  FaultInjector injector(options_.faults, ids);
+  std::vector<OutgoingBatch> outgoing;
   const auto wall_start = std::chrono::steady_clock::now();
   std::vector<float> samples;
   for (std::uint64_t frame = 0; frame < total_frames && !stop.load(std::memory_order_relaxed);) {
@@ -47,16 +51,22 @@ void Simulator::run(const std::atomic<bool>& stop) {
       std::this_thread::sleep_until(due);
     }
     samples.resize(static_cast<std::size_t>(n) * shape.channels);
-    const auto first_time =
-        options_.start_time_ns + static_cast<std::int64_t>(std::llround(static_cast<double>(frame) * period_ns));
+    const auto reported_time = options_.start_time_ns + std::llround(static_cast<double>(frame) * reported_period_ns);
+    const auto end_time = options_.start_time_ns + std::llround(static_cast<double>(frame + n) * period_ns);
+    const bool last = frame + n >= total_frames;
     for (std::uint32_t d = 0; d < options_.devices; ++d) {
       generators[d].generate(samples);
-      publisher_.publish(
-          ids[d], uplink::encode_frame_batch(ids[d], frame, first_time, shape.sample_rate_hz, shape.channels, samples));
+      outgoing.clear();
+      injector.submit(OutgoingBatch{d, frame, n, end_time,
+                                    uplink::encode_frame_batch(ids[d], frame, reported_time, shape.sample_rate_hz,
+                                                               shape.channels, samples)},
+                      last, outgoing);
+      for (auto& batch : outgoing) publisher_.publish(ids[batch.device], std::move(batch.payload));
     }
     frame += n;
     frames_.store(frame, std::memory_order_relaxed);
   }
+  fault_counts_ = injector.counts();
 }
 
 }  // namespace sensorgate::sim

@@ -26,6 +26,7 @@ std::string_view to_string(DecodeError error) {
     case DecodeError::kBadChannelCount: return "bad_channel_count";
     case DecodeError::kBadSampleCount: return "bad_sample_count";
     case DecodeError::kBadSampleRate: return "bad_sample_rate";
+    case DecodeError::kNonFiniteSample: return "non_finite_sample";
     case DecodeError::kCount: break;
   }
   return "unknown";
@@ -58,6 +59,10 @@ DecodeError FrameBatchDecoder::decode(std::span<const std::uint8_t> buffer, Deco
   if (samples->size() == 0 || samples->size() % channels != 0) return reject(DecodeError::kBadSampleCount);
   const double rate = batch->sample_rate_hz();
   if (!std::isfinite(rate) || rate <= 0.0 || rate > 1e6) return reject(DecodeError::kBadSampleRate);
+  // One NaN would turn every statistic of its window into NaN: refuse the batch instead.
+  if (!std::all_of(samples->begin(), samples->end(), [](float x) { return std::isfinite(x); })) {
+    return reject(DecodeError::kNonFiniteSample);
+  }
 
   out.device_id = id;
   out.first_seq = batch->first_seq();

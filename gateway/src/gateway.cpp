@@ -1,21 +1,21 @@
 #include "sensorgate/gateway/gateway.hpp"
 
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 namespace sensorgate {
 
 Gateway::Gateway(GatewayConfig config)
     : config_(std::move(config)),
       registry_(config_.ring_capacity_chunks, config_.max_devices),
-      sink_(registry_, ingest_stopping_),
+      sink_(registry_, config_.full_policy, ingest_stopping_),
       mqtt_(config_.mqtt, sink_) {
   std::vector<uplink::SummaryRing*> rings;
   for (std::size_t i = 0; i < config_.workers; ++i) {
     summary_rings_.push_back(std::make_unique<uplink::SummaryRing>(config_.uplink_ring_capacity));
     rings.push_back(summary_rings_.back().get());
     workers_.push_back(std::make_unique<ShardWorker>(i, config_.workers, registry_, config_.worker,
-                                                     kernels::make_moments_backend(config_.backend),
-                                                     *summary_rings_.back()));
+                                                     kernels::make_backend(config_.backend), *summary_rings_.back()));
   }
   uplink_ = std::make_unique<uplink::UplinkSender>(zmq_, config_.uplink, std::move(rings));
 }
@@ -63,7 +63,7 @@ GatewaySnapshot Gateway::snapshot() const {
   s.bad_payloads = mqtt_.decoder().rejected_total();
   s.frames_in = in.frames.load();
   s.ring_full_waits = in.ring_full_waits.load();
-  s.rejected_batches = in.rejected_device_limit.load() + in.rejected_channel_mismatch.load();
+  s.rejected_batches = in.rejected_device_limit.load() + in.rejected_layout_change.load();
   s.frames_dropped_on_stop = in.frames_dropped_on_stop.load();
   for (const auto& w : workers_) {
     const auto& c = w->counters();
@@ -72,6 +72,7 @@ GatewaySnapshot Gateway::snapshot() const {
     s.reordered += c.reordered.load();
     s.missing += c.gap_frames.load() - c.reordered.load();
     s.late += c.late_frames.load() + c.too_old.load();
+    s.frames_dropped_oldest += c.frames_dropped_oldest.load();
     s.windows += c.windows_closed.load();
     s.ring_full_waits += c.uplink_full_waits.load();
     s.windows_dropped_on_stop += c.windows_dropped_on_stop.load();
@@ -81,7 +82,51 @@ GatewaySnapshot Gateway::snapshot() const {
   s.uplink_acked = u.acked.load();
   s.uplink_in_flight = u.in_flight.load();
   s.devices = registry_.size();
+  for (std::size_t i = 0; i < s.devices; ++i) {
+    const DeviceStream& d = registry_.at(i);
+    const auto& c = d.counters;
+    const auto gaps = c.gap_frames.load();
+    const auto reordered = c.reordered.load();
+    s.device_details.push_back(DeviceSnapshot{d.id, d.channels, d.sample_rate_hz, c.frames_accepted.load(),
+                                              c.duplicates.load(), reordered, gaps - reordered, c.too_old.load(),
+                                              c.late.load(), c.drift_ppm.load()});
+  }
   return s;
+}
+
+std::string to_json(const GatewaySnapshot& s) {
+  nlohmann::json devices = nlohmann::json::array();
+  for (const auto& d : s.device_details) {
+    devices.push_back({{"id", d.id},
+                       {"channels", d.channels},
+                       {"sample_rate_hz", d.sample_rate_hz},
+                       {"frames_accepted", d.frames_accepted},
+                       {"duplicates", d.duplicates},
+                       {"reordered", d.reordered},
+                       {"missing", d.missing},
+                       {"too_old", d.too_old},
+                       {"late", d.late},
+                       {"drift_ppm", d.drift_ppm}});
+  }
+  const nlohmann::json doc = {{"mqtt_messages", s.mqtt_messages},
+                              {"bad_payloads", s.bad_payloads},
+                              {"frames_in", s.frames_in},
+                              {"frames_windowed", s.frames_windowed},
+                              {"duplicates", s.duplicates},
+                              {"reordered", s.reordered},
+                              {"missing", s.missing},
+                              {"late", s.late},
+                              {"ring_full_waits", s.ring_full_waits},
+                              {"rejected_batches", s.rejected_batches},
+                              {"frames_dropped_on_stop", s.frames_dropped_on_stop},
+                              {"frames_dropped_oldest", s.frames_dropped_oldest},
+                              {"windows_dropped_on_stop", s.windows_dropped_on_stop},
+                              {"windows", s.windows},
+                              {"uplink_sent", s.uplink_sent},
+                              {"uplink_acked", s.uplink_acked},
+                              {"uplink_in_flight", s.uplink_in_flight},
+                              {"devices", devices}};
+  return doc.dump(2);
 }
 
 }  // namespace sensorgate

@@ -31,11 +31,27 @@ GatewayConfig GatewayConfig::from(ConfigFile& file) {
   c.connect_timeout = milliseconds(file.get_int("mqtt.connect_timeout_ms", 10000, 100, 600'000));
 
   c.ring_capacity_chunks = power_of_two(file, "ingest.ring_capacity_chunks", 256, 1 << 20);
+  c.full_policy = file.get_choice("ingest.full_policy", "block", {"block", "drop_oldest"}) == "drop_oldest"
+                      ? FullPolicy::kDropOldest
+                      : FullPolicy::kBlock;
   c.max_devices = static_cast<std::size_t>(file.get_int("ingest.max_devices", 4096, 1, 1'000'000));
 
   const auto length_ms = file.get_int("windows.length_ms", 1000, 1, 3'600'000);
-  c.worker.windows.length_ns = length_ms * 1'000'000;
-  c.worker.windows.allowed_lateness_ns = file.get_int("windows.allowed_lateness_ms", 250, 0, 3'600'000) * 1'000'000;
+  auto& w = c.worker.windows;
+  w.length_ns = length_ms * 1'000'000;
+  w.slide_ns = file.get_int("windows.slide_ms", length_ms, 1, length_ms) * 1'000'000;
+  w.allowed_lateness_ns = file.get_int("windows.allowed_lateness_ms", 250, 0, 3'600'000) * 1'000'000;
+  w.late_policy = file.get_choice("windows.late_policy", "drop", {"drop", "update"}) == "update" ? LatePolicy::kUpdate
+                                                                                                 : LatePolicy::kDrop;
+  w.update_retention_ns = file.get_int("windows.update_retention_ms", 10'000, 0, 86'400'000) * 1'000'000;
+  for (double edge : file.get_number_array("windows.histogram_edges", {-100, -50, -20, -10, 0, 10, 20, 50, 100})) {
+    if (!w.histogram_edges.empty() && !(edge > w.histogram_edges.back())) {
+      file.fail("windows.histogram_edges", "edges must be strictly ascending");
+    }
+    w.histogram_edges.push_back(static_cast<float>(edge));
+  }
+  if (w.histogram_edges.size() > 64) file.fail("windows.histogram_edges", "at most 64 edges");
+  w.band_powers = file.get_bool("windows.band_powers", true);
   c.worker.idle_timeout = milliseconds(file.get_int("windows.idle_timeout_ms", 2000, 1, 3'600'000));
 
   c.workers = static_cast<std::size_t>(file.get_int("processing.workers", 1, 1, 256));

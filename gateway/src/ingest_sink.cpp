@@ -17,12 +17,12 @@ void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
 
 }  // namespace
 
-IngestSink::IngestSink(DeviceRegistry& registry, const std::atomic<bool>& stopping)
-    : registry_(registry), stopping_(stopping) {}
+IngestSink::IngestSink(DeviceRegistry& registry, FullPolicy policy, const std::atomic<bool>& stopping)
+    : registry_(registry), policy_(policy), stopping_(stopping) {}
 
 DeviceStream* IngestSink::device_for(const DecodedBatch& batch) {
   if (auto it = by_id_.find(batch.device_id); it != by_id_.end()) return it->second;
-  DeviceStream* device = registry_.add(batch.device_id, batch.channels);
+  DeviceStream* device = registry_.add(batch.device_id, batch.channels, batch.sample_rate_hz);
   if (device == nullptr) {
     if (counters_.rejected_device_limit.load(std::memory_order_relaxed) == 0) {
       spdlog::warn("ingest: device limit of {} reached; refusing new device '{}' and any further (ingest.max_devices)",
@@ -41,16 +41,18 @@ void IngestSink::push(const DecodedBatch& batch) {
     bump(counters_.rejected_device_limit);
     return;
   }
-  if (batch.channels != device->channels) {
-    bump(counters_.rejected_channel_mismatch);
-    spdlog::warn("ingest: device '{}' sent {} channels, registered with {}; batch dropped", device->id, batch.channels,
-                 device->channels);
+  if (batch.channels != device->channels || batch.sample_rate_hz != device->sample_rate_hz) {
+    // Sample times and windows are derived from the first batch's layout; a device that
+    // changes it mid-stream needs a new id (or a gateway restart).
+    bump(counters_.rejected_layout_change);
+    spdlog::warn("ingest: device '{}' sent {} channels at {} Hz, registered with {} at {} Hz; batch dropped",
+                 device->id, batch.channels, batch.sample_rate_hz, device->channels, device->sample_rate_hz);
     return;
   }
   bump(counters_.batches);
   const std::uint32_t frames = batch.frames();
   const std::uint32_t per_chunk = FrameChunk::kCapacity / batch.channels;
-  const double period_ns = 1e9 / batch.sample_rate_hz;
+  const double period_ns = 1e9 / batch.sample_rate_hz;  // only for the reported chunk times
   std::uint32_t done = 0;
   bool waited = false;
   while (done < frames) {
@@ -62,6 +64,11 @@ void IngestSink::push(const DecodedBatch& batch) {
       }
       if (!waited) bump(counters_.ring_full_waits);
       waited = true;
+      if (policy_ == FullPolicy::kDropOldest) {
+        const std::uint32_t needed = (frames - done + per_chunk - 1) / per_chunk;
+        const auto capacity = static_cast<std::uint32_t>(device->ring.capacity());
+        device->drop_request.store(std::min(needed, capacity), std::memory_order_release);
+      }
       std::this_thread::sleep_for(std::chrono::microseconds(200));
       continue;
     }
@@ -71,7 +78,6 @@ void IngestSink::push(const DecodedBatch& batch) {
       const std::uint32_t n = std::min(per_chunk, frames - done);
       chunk.first_seq = batch.first_seq + done;
       chunk.first_time_ns = batch.first_time_ns + std::llround(static_cast<double>(done) * period_ns);
-      chunk.sample_period_ns = period_ns;
       chunk.channels = batch.channels;
       chunk.frames = static_cast<std::uint16_t>(n);
       std::memcpy(chunk.samples.data(), batch.samples.data() + static_cast<std::size_t>(done) * batch.channels,

@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 
 #include "sensorgate/common/cli.hpp"
 #include "sensorgate/common/runtime.hpp"
@@ -11,15 +13,31 @@
 
 namespace {
 
+/// Replaces `path` atomically (write a temporary file, rename), so readers never see half a file.
+void write_stats(const std::string& path, const sensorgate::GatewaySnapshot& snapshot) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << sensorgate::to_json(snapshot) << "\n";
+    if (!out) {
+      spdlog::warn("gateway: cannot write statistics to {}", temporary);
+      return;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, path, ec);
+  if (ec) spdlog::warn("gateway: cannot move statistics into {}: {}", path, ec.message());
+}
+
 /// One line of counters; `rate` is "<frames/s> frames/s" over the last interval, or "final".
 void log_stats(const sensorgate::GatewaySnapshot& now, const std::string& rate) {
   spdlog::info(
       "gateway: {} devices, {}; frames in {} windowed {}; bad payloads {}, duplicates {}, "
-      "reordered {}, missing {}, late {}, ring waits {}, rejected batches {}; windows {}, uplink sent {} acked {} "
-      "in flight {}",
+      "reordered {}, missing {}, late {}, ring waits {}, dropped oldest {}, rejected batches {}; windows {}, "
+      "uplink sent {} acked {} in flight {}",
       now.devices, rate, now.frames_in, now.frames_windowed, now.bad_payloads, now.duplicates, now.reordered,
-      now.missing, now.late, now.ring_full_waits, now.rejected_batches, now.windows, now.uplink_sent, now.uplink_acked,
-      now.uplink_in_flight);
+      now.missing, now.late, now.ring_full_waits, now.frames_dropped_oldest, now.rejected_batches, now.windows,
+      now.uplink_sent, now.uplink_acked, now.uplink_in_flight);
 }
 
 int run(int argc, char** argv) {
@@ -34,18 +52,26 @@ int run(int argc, char** argv) {
   std::optional<std::string> uplink;
   std::optional<std::string> gateway_id;
   std::optional<std::int64_t> window_ms;
+  std::optional<std::int64_t> slide_ms;
   std::optional<std::int64_t> lateness_ms;
+  std::optional<std::string> late_policy;
   std::optional<std::int64_t> idle_ms;
   std::optional<std::int64_t> workers;
   std::optional<std::string> backend;
+  std::string stats_json;
   app.add_option("--mqtt", mqtt_url, "MQTT broker URL (mqtt.url), e.g. tcp://127.0.0.1:1883");
   app.add_option("--uplink", uplink, "collector ZeroMQ endpoint (uplink.endpoint), e.g. tcp://127.0.0.1:5560");
   app.add_option("--gateway-id", gateway_id, "this gateway's id (gateway.id; default: host name)");
   app.add_option("--window-ms", window_ms, "window length in ms (windows.length_ms)");
+  app.add_option("--slide-ms", slide_ms, "window slide in ms, <= the length; sliding windows (windows.slide_ms)");
   app.add_option("--lateness-ms", lateness_ms, "allowed lateness in ms (windows.allowed_lateness_ms)");
+  app.add_option("--late-policy", late_policy, "drop|update: late frames (windows.late_policy)");
   app.add_option("--idle-timeout-ms", idle_ms, "close a silent device's windows after ms (windows.idle_timeout_ms)");
   app.add_option("--workers", workers, "processing threads (processing.workers)");
   app.add_option("--backend", backend, "compute backend auto|cpu|cuda (processing.backend)");
+  app.add_option("--stats-json", stats_json,
+                 "write the counters (totals and per device) as JSON to this file at every statistics interval and "
+                 "at exit");
   if (int rc = sensorgate::parse_cli(app, argc, argv); rc >= 0) return rc;
 
   sensorgate::GatewayConfig config;
@@ -55,7 +81,9 @@ int run(int argc, char** argv) {
     if (uplink) file.set_override("uplink.endpoint", *uplink, "--uplink");
     if (gateway_id) file.set_override("gateway.id", *gateway_id, "--gateway-id");
     if (window_ms) file.set_override("windows.length_ms", *window_ms, "--window-ms");
+    if (slide_ms) file.set_override("windows.slide_ms", *slide_ms, "--slide-ms");
     if (lateness_ms) file.set_override("windows.allowed_lateness_ms", *lateness_ms, "--lateness-ms");
+    if (late_policy) file.set_override("windows.late_policy", *late_policy, "--late-policy");
     if (idle_ms) file.set_override("windows.idle_timeout_ms", *idle_ms, "--idle-timeout-ms");
     if (workers) file.set_override("processing.workers", *workers, "--workers");
     if (backend) file.set_override("processing.backend", *backend, "--backend");
@@ -83,13 +111,16 @@ int run(int argc, char** argv) {
       const auto now_time = std::chrono::steady_clock::now();
       const double seconds = std::chrono::duration<double>(now_time - before_time).count();
       log_stats(now, fmt::format("{:.0f} frames/s", static_cast<double>(now.frames_in - before.frames_in) / seconds));
+      if (!stats_json.empty()) write_stats(stats_json, now);
       before = now;
       before_time = now_time;
     }
     spdlog::info("gateway: signal {} received; flushing open windows and waiting for acks (up to {} ms)", sig,
                  config.shutdown_timeout.count());
     const std::size_t unacked = gateway.stop();
-    log_stats(gateway.snapshot(), "final");
+    const auto final_stats = gateway.snapshot();
+    log_stats(final_stats, "final");
+    if (!stats_json.empty()) write_stats(stats_json, final_stats);
     if (unacked > 0) {
       spdlog::error("gateway: {} window summaries were not acknowledged by the collector before exit", unacked);
       return 3;

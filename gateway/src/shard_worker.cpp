@@ -5,7 +5,7 @@
 namespace sensorgate {
 
 ShardWorker::ShardWorker(std::size_t shard, std::size_t shards, DeviceRegistry& registry, WorkerOptions options,
-                         std::unique_ptr<kernels::MomentsBackend> backend, uplink::SummaryRing& output)
+                         std::unique_ptr<kernels::BlockStatsBackend> backend, uplink::SummaryRing& output)
     : shard_(shard),
       shards_(shards),
       registry_(registry),
@@ -18,8 +18,25 @@ void ShardWorker::adopt_new_devices() {
   for (; seen_devices_ < n; ++seen_devices_) {
     if (seen_devices_ % shards_ != shard_) continue;
     DeviceStream& stream = registry_.at(seen_devices_);
-    devices_.push_back(DeviceState{&stream, SequenceTracker{}, WindowAggregator(options_.windows, stream.channels),
+    devices_.push_back(DeviceState{&stream, SequenceTracker{}, DeviceClock(stream.sample_rate_hz),
+                                   WindowAggregator(options_.windows, stream.channels, stream.sample_rate_hz),
                                    std::chrono::steady_clock::now()});
+  }
+}
+
+void ShardWorker::drop_oldest(DeviceState& device, std::uint32_t chunks) {
+  // Twice at most: the oldest chunks may wrap around the end of the ring's storage.
+  for (int part = 0; part < 2 && chunks > 0; ++part) {
+    auto span = device.stream->ring.acquire_read();
+    const auto n = static_cast<std::uint32_t>(std::min<std::size_t>(span.size(), chunks));
+    for (std::uint32_t i = 0; i < n; ++i) {
+      // Through sequence tracking, so the dropped frames count as received (not as gaps)
+      // and a later copy of them is still recognised as a duplicate.
+      device.sequence.accept(span[i].first_seq, span[i].frames, accepted_);
+      for (const auto& range : accepted_) frames_dropped_oldest_ += range.end - range.begin;
+    }
+    device.stream->ring.release_read(n);
+    chunks -= n;
   }
 }
 
@@ -28,19 +45,26 @@ std::size_t ShardWorker::tick(bool flush_all) {
   plan_.clear();
   std::size_t chunks = 0;
   for (auto& device : devices_) {
+    if (const auto request = device.stream->drop_request.exchange(0, std::memory_order_acq_rel); request > 0) {
+      drop_oldest(device, request);
+    }
     auto span = device.stream->ring.acquire_read();
     device.taken = std::min(span.size(), options_.max_chunks_per_device);
     for (std::size_t i = 0; i < device.taken; ++i) {
       const FrameChunk& chunk = span[i];
+      device.clock.observe(chunk.first_seq, chunk.first_time_ns);
       device.sequence.accept(chunk.first_seq, chunk.frames, accepted_);
-      for (const auto& range : accepted_) device.windows.plan(chunk, range.begin, range.end, plan_);
+      for (const auto& range : accepted_) device.windows.plan(chunk, range.begin, range.end, device.clock, plan_);
     }
     chunks += device.taken;
   }
   if (plan_.outputs > 0) {
-    results_.resize(plan_.outputs);
-    backend_->compute(plan_.jobs, results_);
-    plan_.merge(results_);
+    const auto& edges = options_.windows.histogram_edges;
+    const std::size_t bins = kernels::histogram_bins(edges);
+    moments_.resize(plan_.outputs);
+    histogram_.resize(static_cast<std::size_t>(plan_.outputs) * bins);
+    backend_->compute(plan_.jobs, edges, moments_, histogram_);
+    plan_.merge(moments_, histogram_, bins);
   }
   const auto now = std::chrono::steady_clock::now();
   for (auto& device : devices_) {
@@ -48,10 +72,10 @@ std::size_t ShardWorker::tick(bool flush_all) {
     if (device.taken > 0) {
       device.stream->ring.release_read(device.taken);
       device.last_data = now;
-      device.windows.close_ready(closed_);
+      device.windows.close_ready(device.clock, bands_, closed_);
     }
-    if (flush_all || (device.windows.open_windows() > 0 && now - device.last_data >= options_.idle_timeout)) {
-      device.windows.close_all(closed_);
+    if (flush_all || (device.windows.has_open_windows() && now - device.last_data >= options_.idle_timeout)) {
+      device.windows.close_all(device.clock, bands_, closed_);
     }
     if (!closed_.empty()) emit(device, closed_);
   }
@@ -64,11 +88,18 @@ void ShardWorker::emit(const DeviceState& device, std::vector<ClosedWindow>& clo
     record.device_id = device.stream->id;
     record.window_start_ns = window.start_ns;
     record.window_end_ns = window.end_ns;
+    record.revision = window.revision;
     record.channels.reserve(window.channels.size());
     for (std::size_t c = 0; c < window.channels.size(); ++c) {
       const auto& m = window.channels[c];
       record.channels.push_back({static_cast<std::uint16_t>(c), m.count, m.min, m.max, m.mean, m.variance()});
     }
+    if (!window.histogram.empty()) {
+      record.histogram_edges = options_.windows.histogram_edges;
+      record.histogram_counts = std::move(window.histogram);
+    }
+    record.band_powers.reserve(window.bands.size() * kernels::kEegBands.size());
+    for (const auto& b : window.bands) record.band_powers.insert(record.band_powers.end(), b.begin(), b.end());
     bool waited = false;
     for (;;) {
       if (auto slot = output_.acquire_write(); !slot.empty()) {
@@ -92,22 +123,34 @@ void ShardWorker::emit(const DeviceState& device, std::vector<ClosedWindow>& clo
 void ShardWorker::publish_counters() {
   SequenceTracker::Counters seq;
   std::uint64_t late = 0;
+  std::uint64_t updates = 0;
   for (const auto& d : devices_) {
     const auto& c = d.sequence.counters();
+    auto& out = d.stream->counters;
+    out.frames_accepted.store(c.accepted, std::memory_order_relaxed);
+    out.duplicates.store(c.duplicates, std::memory_order_relaxed);
+    out.reordered.store(c.reordered, std::memory_order_relaxed);
+    out.gap_frames.store(c.gap_frames, std::memory_order_relaxed);
+    out.too_old.store(c.too_old, std::memory_order_relaxed);
+    out.late.store(d.windows.late_frames(), std::memory_order_relaxed);
+    out.drift_ppm.store(d.clock.drift_ppm(), std::memory_order_relaxed);
     seq.accepted += c.accepted;
     seq.duplicates += c.duplicates;
     seq.reordered += c.reordered;
     seq.gap_frames += c.gap_frames;
     seq.too_old += c.too_old;
     late += d.windows.late_frames();
+    updates += d.windows.updates_emitted();
   }
-  counters_.frames.store(seq.accepted - late, std::memory_order_relaxed);
+  counters_.frames.store(seq.accepted - late - frames_dropped_oldest_, std::memory_order_relaxed);
+  counters_.frames_dropped_oldest.store(frames_dropped_oldest_, std::memory_order_relaxed);
   counters_.duplicates.store(seq.duplicates, std::memory_order_relaxed);
   counters_.reordered.store(seq.reordered, std::memory_order_relaxed);
   counters_.gap_frames.store(seq.gap_frames, std::memory_order_relaxed);
   counters_.too_old.store(seq.too_old, std::memory_order_relaxed);
   counters_.late_frames.store(late, std::memory_order_relaxed);
   counters_.windows_closed.store(windows_closed_, std::memory_order_relaxed);
+  counters_.window_updates.store(updates, std::memory_order_relaxed);
   counters_.uplink_full_waits.store(uplink_waits_, std::memory_order_relaxed);
   counters_.windows_dropped_on_stop.store(windows_dropped_, std::memory_order_relaxed);
 }

@@ -1,6 +1,8 @@
 #include "sensorgate/gateway/window_aggregator.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <numeric>
 
 namespace sensorgate {
 namespace {
@@ -11,77 +13,204 @@ std::int64_t floor_to(std::int64_t t, std::int64_t step) {
   return q * step;
 }
 
+/// Frames the sample history must hold: everything a window may still need.
+std::size_t history_frames(const WindowSpec& spec, double rate_hz) {
+  if (!spec.band_powers) return 2;
+  const double span_ns = static_cast<double>(spec.length_ns + spec.slide_ns + spec.allowed_lateness_ns +
+                                             (spec.late_policy == LatePolicy::kUpdate ? spec.update_retention_ns : 0));
+  return static_cast<std::size_t>(std::ceil(span_ns * rate_hz / 1e9)) + 64;
+}
+
 }  // namespace
 
-void MomentsPlan::merge(const std::vector<kernels::Moments>& results) const {
+std::int64_t WindowSpec::pane_ns() const {
+  return std::gcd(length_ns, slide_ns);
+}
+
+void BlockPlan::merge(std::span<const kernels::Moments> moments, std::span<const std::uint32_t> histogram,
+                      std::size_t bins) const {
   for (std::size_t j = 0; j < jobs.size(); ++j) {
     const auto& job = jobs[j];
-    kernels::Moments* target = targets[j];
-    for (std::uint16_t c = 0; c < job.channels; ++c) target[c].merge(results[job.out_offset + c]);
+    Pane& pane = *targets[j];
+    for (std::uint16_t c = 0; c < job.channels; ++c) pane.moments[c].merge(moments[job.out_offset + c]);
+    if (bins == 0) continue;
+    for (std::size_t i = 0; i < job.channels * bins; ++i) pane.histogram[i] += histogram[job.out_offset * bins + i];
   }
 }
 
-WindowAggregator::WindowAggregator(WindowSpec spec, std::uint16_t channels) : spec_(spec), channels_(channels) {}
+WindowAggregator::WindowAggregator(const WindowSpec& spec, std::uint16_t channels, double sample_rate_hz)
+    : spec_(spec),
+      pane_ns_(spec.pane_ns()),
+      channels_(channels),
+      sample_rate_hz_(sample_rate_hz),
+      bins_(kernels::histogram_bins(spec.histogram_edges)),
+      history_(history_frames(spec, sample_rate_hz), channels) {}
 
-kernels::Moments* WindowAggregator::window_for(std::int64_t start_ns) {
-  auto [it, inserted] = open_.try_emplace(start_ns);
-  if (inserted) it->second.resize(channels_);
-  return it->second.data();
+std::int64_t WindowAggregator::first_window_containing(std::int64_t t) const {
+  // Window [s, s + length) contains t when t - length < s <= t.
+  return floor_to(t - spec_.length_ns, spec_.slide_ns) + spec_.slide_ns;
 }
 
-void WindowAggregator::plan(const FrameChunk& chunk, std::uint32_t begin, std::uint32_t end, MomentsPlan& plan) {
+std::int64_t WindowAggregator::last_window_containing(std::int64_t t) const {
+  return floor_to(t, spec_.slide_ns);
+}
+
+Pane& WindowAggregator::pane_at(std::int64_t pane_start) {
+  auto [it, inserted] = panes_.try_emplace(pane_start);
+  if (inserted) {
+    it->second.moments.resize(channels_);
+    it->second.histogram.resize(static_cast<std::size_t>(channels_) * bins_);
+  }
+  return it->second;
+}
+
+bool WindowAggregator::admit(std::int64_t frame_time) {
+  const std::int64_t first = first_window_containing(frame_time);
+  if (!started_ || first >= next_window_) return true;
+  ++late_frames_;
+  const std::int64_t last = last_window_containing(frame_time);
+  const bool some_window_open = last >= next_window_;
+  if (spec_.late_policy == LatePolicy::kDrop) return some_window_open;
+  // Update: correct the closed windows that are still within their retention.
+  const std::int64_t watermark = newest_ns_ - spec_.allowed_lateness_ns;
+  bool corrected = false;
+  for (std::int64_t s = first; s < next_window_ && s <= last; s += spec_.slide_ns) {
+    if (s + spec_.length_ns + spec_.update_retention_ns > watermark) {
+      dirty_.insert(s);
+      corrected = true;
+    }
+  }
+  return corrected || some_window_open;
+}
+
+void WindowAggregator::plan(const FrameChunk& chunk, std::uint32_t begin, std::uint32_t end, const DeviceClock& clock,
+                            BlockPlan& plan) {
   std::uint32_t run_begin = begin;
-  std::int64_t run_window = 0;
+  std::int64_t run_pane = 0;
   bool in_run = false;
   auto flush = [&](std::uint32_t run_end) {
-    if (!in_run || run_end == run_begin) return;
-    plan.jobs.push_back(kernels::MomentsJob{chunk.samples.data() + static_cast<std::size_t>(run_begin) * chunk.channels,
+    if (in_run && run_end > run_begin) {
+      plan.jobs.push_back(kernels::BlockJob{chunk.samples.data() + static_cast<std::size_t>(run_begin) * chunk.channels,
                                             run_end - run_begin, chunk.channels, plan.outputs});
-    plan.targets.push_back(window_for(run_window));
-    plan.outputs += chunk.channels;
+      plan.targets.push_back(&pane_at(run_pane));
+      plan.outputs += chunk.channels;
+    }
+    in_run = false;
   };
   for (std::uint32_t i = begin; i < end; ++i) {
-    const std::int64_t t = chunk.frame_time_ns(i);
-    newest_ns_ = std::max(newest_ns_, t);
-    const std::int64_t window = floor_to(t, spec_.length_ns);
-    if (window + spec_.length_ns <= closed_until_) {
-      // Its window is already closed and uplinked: late.
+    const std::uint64_t seq = chunk.first_seq + i;
+    const std::int64_t t = clock.time_of(seq);
+    if (!admit(t)) {
       flush(i);
-      in_run = false;
-      ++late_frames_;
       continue;
     }
-    if (!in_run || window != run_window) {
+    if (!started_) {
+      started_ = true;
+      newest_ns_ = t;
+      next_window_ = first_window_containing(t);
+    }
+    newest_ns_ = std::max(newest_ns_, t);
+    if (spec_.band_powers) {
+      history_.store(seq,
+                     std::span<const float>(chunk.samples.data() + static_cast<std::size_t>(i) * channels_, channels_));
+    }
+    const std::int64_t pane = floor_to(t, pane_ns_);
+    if (!in_run || pane != run_pane) {
       flush(i);
       in_run = true;
       run_begin = i;
-      run_window = window;
+      run_pane = pane;
     }
   }
   flush(end);
 }
 
-void WindowAggregator::close_through(std::int64_t end_limit, std::vector<ClosedWindow>& out) {
-  while (!open_.empty()) {
-    auto it = open_.begin();
-    const std::int64_t end = it->first + spec_.length_ns;
-    if (end > end_limit) break;
-    out.push_back(ClosedWindow{it->first, end, std::move(it->second)});
-    closed_until_ = std::max(closed_until_, end);
-    open_.erase(it);
+ClosedWindow WindowAggregator::build(std::int64_t start, std::uint32_t revision, const DeviceClock& clock,
+                                     kernels::BandPowerCalculator& bands) {
+  ClosedWindow w;
+  w.start_ns = start;
+  w.end_ns = start + spec_.length_ns;
+  w.revision = revision;
+  w.channels.resize(channels_);
+  w.histogram.resize(static_cast<std::size_t>(channels_) * bins_);
+  for (auto it = panes_.lower_bound(start); it != panes_.end() && it->first < w.end_ns; ++it) {
+    for (std::uint16_t c = 0; c < channels_; ++c) w.channels[c].merge(it->second.moments[c]);
+    for (std::size_t i = 0; i < w.histogram.size(); ++i) w.histogram[i] += it->second.histogram[i];
+  }
+  if (spec_.band_powers) {
+    // Frames that never arrived (or left the history) are filled with the channel's mean,
+    // which the mean removal before the FFT turns into zeros: they add no power.
+    const std::uint64_t first = clock.first_seq_at_or_after(w.start_ns);
+    const std::uint64_t last = clock.first_seq_at_or_after(w.end_ns);
+    channel_scratch_.resize(last - first);
+    w.bands.resize(channels_);
+    for (std::uint16_t c = 0; c < channels_; ++c) {
+      const auto fill = static_cast<float>(w.channels[c].mean);
+      for (std::uint64_t seq = first; seq < last; ++seq) {
+        const float* frame = history_.find(seq);
+        channel_scratch_[seq - first] = frame != nullptr ? frame[c] : fill;
+      }
+      w.bands[c] = bands.compute(channel_scratch_, sample_rate_hz_);
+    }
+  }
+  return w;
+}
+
+void WindowAggregator::close_through(std::int64_t watermark, const DeviceClock& clock,
+                                     kernels::BandPowerCalculator& bands, std::vector<ClosedWindow>& out) {
+  while (!panes_.empty()) {
+    // The next window that has data: skip stretches without panes.
+    auto first_pane = panes_.lower_bound(next_window_);
+    if (first_pane == panes_.end()) break;
+    const std::int64_t start = std::max(next_window_, first_window_containing(first_pane->first));
+    if (start > watermark - spec_.length_ns) break;  // its end is past the watermark
+    out.push_back(build(start, 0, clock, bands));
+    if (spec_.late_policy == LatePolicy::kUpdate) revisions_[start] = 0;
+    next_window_ = start + spec_.slide_ns;
   }
 }
 
-void WindowAggregator::close_ready(std::vector<ClosedWindow>& out) {
-  if (newest_ns_ == INT64_MIN) return;
-  const std::int64_t watermark = watermark_ns();
-  close_through(watermark, out);
-  // Windows that never opened (a gap) are closed too: a frame for them now is late.
-  closed_until_ = std::max(closed_until_, floor_to(watermark, spec_.length_ns));
+void WindowAggregator::evict(std::int64_t watermark) {
+  const std::int64_t retention = spec_.late_policy == LatePolicy::kUpdate ? spec_.update_retention_ns : 0;
+  while (!panes_.empty()) {
+    const std::int64_t last = last_window_containing(panes_.begin()->first);
+    if (last >= next_window_ || last + spec_.length_ns + retention > watermark) break;
+    panes_.erase(panes_.begin());
+  }
+  while (!revisions_.empty() && revisions_.begin()->first + spec_.length_ns + retention <= watermark) {
+    revisions_.erase(revisions_.begin());
+  }
 }
 
-void WindowAggregator::close_all(std::vector<ClosedWindow>& out) {
-  close_through(INT64_MAX, out);
+void WindowAggregator::close_ready(const DeviceClock& clock, kernels::BandPowerCalculator& bands,
+                                   std::vector<ClosedWindow>& out) {
+  if (!started_) return;
+  const std::int64_t watermark = newest_ns_ - spec_.allowed_lateness_ns;
+  close_through(watermark, clock, bands, out);
+  // Windows without data whose end the watermark has passed are closed too: a frame for
+  // them now is late.
+  next_window_ = std::max(next_window_, floor_to(watermark - spec_.length_ns, spec_.slide_ns) + spec_.slide_ns);
+  for (std::int64_t start : dirty_) {
+    auto [it, first_time] = revisions_.try_emplace(start, 0);
+    if (!first_time) {
+      ++it->second;
+      ++updates_emitted_;
+    }
+    out.push_back(build(start, it->second, clock, bands));
+  }
+  dirty_.clear();
+  evict(watermark);
+}
+
+bool WindowAggregator::has_open_windows() const {
+  return !panes_.empty() && last_window_containing(panes_.rbegin()->first) >= next_window_;
+}
+
+void WindowAggregator::close_all(const DeviceClock& clock, kernels::BandPowerCalculator& bands,
+                                 std::vector<ClosedWindow>& out) {
+  if (!started_) return;
+  close_through(INT64_MAX, clock, bands, out);
+  close_ready(clock, bands, out);
 }
 
 }  // namespace sensorgate

@@ -6,8 +6,10 @@
 
 #include <csignal>
 #include <map>
+#include <sstream>
 #include <tuple>
 
+#include "sensorgate/kernels/spectrum.hpp"
 #include "sensorgate/sim/simulator.hpp"
 #include "sensorgate/sim/synthetic_eeg.hpp"
 #include "sensorgate/testing/processes.hpp"
@@ -30,6 +32,9 @@ struct Row {
   std::int64_t end_ns;
   std::int64_t count;
   double min, max, mean, variance;
+  std::string histogram;  // JSON: {"edges":[...],"counts":[...]}
+  double alpha;
+  double total_band_power;
 };
 using Key = std::tuple<std::string, int, std::int64_t>;  // device, channel, window start
 
@@ -40,7 +45,8 @@ std::map<Key, Row> read_rows(const std::filesystem::path& db, std::string& gatew
   sqlite3_stmt* stmt = nullptr;
   sqlite3_prepare_v2(handle,
                      "SELECT gateway_id, device_id, channel, window_start_ns, window_end_ns, count, min, max, mean, "
-                     "variance FROM windows",
+                     "variance, histogram, band_alpha, band_delta + band_theta + band_alpha + band_beta + band_gamma "
+                     "FROM windows",
                      -1, &stmt, nullptr);
   total = 0;
   while (sqlite3_step(stmt) == SQLITE_ROW) {
@@ -48,12 +54,35 @@ std::map<Key, Row> read_rows(const std::filesystem::path& db, std::string& gatew
     gateway_ids = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
     Key key{reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1)), sqlite3_column_int(stmt, 2),
             sqlite3_column_int64(stmt, 3)};
-    rows[key] = Row{sqlite3_column_int64(stmt, 4),  sqlite3_column_int64(stmt, 5),  sqlite3_column_double(stmt, 6),
-                    sqlite3_column_double(stmt, 7), sqlite3_column_double(stmt, 8), sqlite3_column_double(stmt, 9)};
+    const auto* histogram = sqlite3_column_text(stmt, 10);
+    rows[key] = Row{sqlite3_column_int64(stmt, 4),
+                    sqlite3_column_int64(stmt, 5),
+                    sqlite3_column_double(stmt, 6),
+                    sqlite3_column_double(stmt, 7),
+                    sqlite3_column_double(stmt, 8),
+                    sqlite3_column_double(stmt, 9),
+                    histogram != nullptr ? reinterpret_cast<const char*>(histogram) : "",
+                    sqlite3_column_double(stmt, 11),
+                    sqlite3_column_double(stmt, 12)};
   }
   sqlite3_finalize(stmt);
   sqlite3_close(handle);
   return rows;
+}
+
+/// Sum of the "counts" array of a histogram JSON object.
+std::int64_t histogram_total(const std::string& json) {
+  const auto open = json.find("\"counts\":[");
+  if (open == std::string::npos) return -1;
+  std::int64_t total = 0;
+  std::istringstream in(json.substr(open + 10));
+  std::int64_t value = 0;
+  char separator = 0;
+  while (in >> value) {
+    total += value;
+    if (!(in >> separator) || separator != ',') break;
+  }
+  return total;
 }
 
 std::int64_t count_rows(const std::filesystem::path& db) {
@@ -104,6 +133,7 @@ TEST(EndToEnd, FourHeadsetsTenSecondsAtMaxSpeed_EveryWindowOnceWithReferenceStat
   EXPECT_EQ(gateway_id, "gw-e2e");
 
   // Recompute every window from the seed with the naive two-pass formulas.
+  kernels::BandPowerCalculator band_calculator;
   for (int d = 0; d < kDevices; ++d) {
     sim::SyntheticEeg eeg(kSeed, static_cast<std::uint32_t>(d), sim::SignalShape{});
     std::vector<float> second(static_cast<std::size_t>(kRate) * kChannels);
@@ -122,6 +152,16 @@ TEST(EndToEnd, FourHeadsetsTenSecondsAtMaxSpeed_EveryWindowOnceWithReferenceStat
         EXPECT_TRUE(testing::close(row.max, ref.max, 1e-5)) << row.max << " vs " << ref.max;
         EXPECT_TRUE(testing::close(row.mean, ref.mean, 1e-5, 1e-9)) << row.mean << " vs " << ref.mean;
         EXPECT_TRUE(testing::close(row.variance, ref.variance, 1e-5)) << row.variance << " vs " << ref.variance;
+        // The default histogram (config/gateway.toml's edges) counts every sample once.
+        EXPECT_EQ(histogram_total(row.histogram), kRate) << row.histogram;
+        // Band powers equal those of the same samples through the same calculation.
+        std::vector<float> channel(kRate);
+        for (int f = 0; f < kRate; ++f) channel[f] = second[static_cast<std::size_t>(f * kChannels + c)];
+        const auto bands = band_calculator.compute(channel, kRate);
+        double total_bands = 0;
+        for (float b : bands) total_bands += b;
+        EXPECT_TRUE(testing::close(row.alpha, bands[2], 1e-5)) << row.alpha << " vs " << bands[2];
+        EXPECT_TRUE(testing::close(row.total_band_power, total_bands, 1e-5));
       }
     }
   }

@@ -17,8 +17,10 @@ namespace {
 using namespace std::chrono_literals;
 
 uplink::WindowSummaryRecord record(int i) {
-  uplink::WindowSummaryRecord w{
-      "dev-" + std::to_string(i % 4), 1'000'000'000LL * (i / 4), 1'000'000'000LL * (i / 4 + 1), {}};
+  uplink::WindowSummaryRecord w;
+  w.device_id = "dev-" + std::to_string(i % 4);
+  w.window_start_ns = 1'000'000'000LL * (i / 4);
+  w.window_end_ns = 1'000'000'000LL * (i / 4 + 1);
   for (std::uint16_t c = 0; c < 4; ++c) w.channels.push_back({c, 256, -1, 1, 0.1 * i, 1.0});
   return w;
 }

@@ -6,6 +6,11 @@
 #include "sensorgate/wire/uplink_generated.h"
 
 namespace sensorgate::uplink {
+namespace {
+
+constexpr std::size_t kBandCount = 5;  // delta, theta, alpha, beta, gamma
+
+}  // namespace
 
 std::vector<std::uint8_t> encode_frame_batch(const std::string& device_id, std::uint64_t first_seq,
                                              std::int64_t first_time_ns, double sample_rate_hz, std::uint16_t channels,
@@ -29,8 +34,12 @@ std::vector<std::uint8_t> encode_window_summary(const std::string& gateway_id, s
     stats.emplace_back(c.channel, c.count, c.min, c.max, c.mean, c.variance);
   }
   auto channels = fbb.CreateVectorOfStructs(stats);
+  auto edges = fbb.CreateVector(summary.histogram_edges);
+  auto counts = fbb.CreateVector(summary.histogram_counts);
+  auto bands = fbb.CreateVector(summary.band_powers);
   auto device = fbb.CreateString(summary.device_id);
-  auto window = wire::CreateWindowSummary(fbb, device, summary.window_start_ns, summary.window_end_ns, channels);
+  auto window = wire::CreateWindowSummary(fbb, device, summary.window_start_ns, summary.window_end_ns, channels,
+                                          summary.revision, edges, counts, bands);
   auto gateway = fbb.CreateString(gateway_id);
   auto message =
       wire::CreateUplinkMessage(fbb, gateway, sequence, sent_at_ns, wire::Payload::WindowSummary, window.Union());
@@ -72,9 +81,21 @@ std::optional<DecodedUplink> decode_uplink(std::span<const std::uint8_t> buffer,
       error = "WindowSummary with an empty device_id or an empty time range";
       return std::nullopt;
     }
+    record.revision = w->revision();
     record.channels.reserve(w->channels()->size());
     for (const auto* c : *w->channels()) {
       record.channels.push_back({c->channel(), c->count(), c->min(), c->max(), c->mean(), c->variance()});
+    }
+    if (const auto* edges = w->histogram_edges()) record.histogram_edges.assign(edges->begin(), edges->end());
+    if (const auto* counts = w->histogram_counts()) record.histogram_counts.assign(counts->begin(), counts->end());
+    if (const auto* bands = w->band_powers()) record.band_powers.assign(bands->begin(), bands->end());
+    // Shapes must agree with the channel count, or the collector would store nonsense.
+    const std::size_t n = record.channels.size();
+    const std::size_t bins = record.histogram_edges.empty() ? 0 : record.histogram_edges.size() + 1;
+    if (record.histogram_counts.size() != n * bins ||
+        (!record.band_powers.empty() && record.band_powers.size() != n * kBandCount)) {
+      error = "WindowSummary whose histogram or band power arrays do not match its channel count";
+      return std::nullopt;
     }
     out.window = std::move(record);
   }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include <fstream>
 
 #include "sensorgate/testing/processes.hpp"
@@ -10,7 +12,10 @@ namespace sensorgate::collector {
 namespace {
 
 StoredWindow window(const std::string& gw, const std::string& dev, std::int64_t start, std::uint16_t channels) {
-  StoredWindow w{gw, {dev, start, start + 1000, {}}};
+  StoredWindow w{gw, {}};
+  w.window.device_id = dev;
+  w.window.window_start_ns = start;
+  w.window.window_end_ns = start + 1000;
   for (std::uint16_t c = 0; c < channels; ++c) w.window.channels.push_back({c, 256, -1, 1, 0.5, 0.25});
   return w;
 }
@@ -18,7 +23,7 @@ StoredWindow window(const std::string& gw, const std::string& dev, std::int64_t 
 TEST(SqliteStore, NewFile_MigratedToLatestSchema) {
   testing::TempDir dir;
   SqliteStore store(dir.path() / "a.sqlite");
-  EXPECT_EQ(store.schema_version(), 1);
+  EXPECT_EQ(store.schema_version(), 2);
   EXPECT_EQ(store.count_window_rows(), 0U);
 }
 
@@ -42,6 +47,44 @@ TEST(SqliteStore, SameWindowTwice_StoredOnce) {
   EXPECT_EQ(store.count_window_rows(), 8U);
 }
 
+TEST(SqliteStore, HigherRevision_ReplacesRow_LowerOrEqualDoesNot) {
+  testing::TempDir dir;
+  SqliteStore store(dir.path() / "a.sqlite");
+  auto original = window("gw", "d1", 0, 1);
+  EXPECT_EQ(store.store(std::vector{original}), 1U);
+  auto corrected = original;
+  corrected.window.revision = 1;
+  corrected.window.channels[0].count = 300;
+  EXPECT_EQ(store.store(std::vector{corrected}), 1U);
+  EXPECT_EQ(store.store(std::vector{original}), 0U) << "a late redelivery of revision 0 must not undo the correction";
+  EXPECT_EQ(store.store(std::vector{corrected}), 0U);
+  EXPECT_EQ(store.count_window_rows(), 1U);
+}
+
+TEST(SqliteStore, HistogramAndBands_StoredPerChannel) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "a.sqlite";
+  {
+    SqliteStore store(path);
+    auto w = window("gw", "d1", 0, 2);
+    w.window.histogram_edges = {-1.5F, 0.0F, 1.5F};
+    w.window.histogram_counts = {1, 2, 3, 4, 5, 6, 7, 8};
+    w.window.band_powers = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    store.store(std::vector{w});
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "SELECT histogram, band_delta, band_gamma FROM windows WHERE channel = 1", -1, &stmt, nullptr);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)),
+               R"({"edges":[-1.5,0,1.5],"counts":[5,6,7,8]})");
+  EXPECT_EQ(sqlite3_column_double(stmt, 1), 6.0);
+  EXPECT_EQ(sqlite3_column_double(stmt, 2), 10.0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
 TEST(SqliteStore, Reopen_KeepsRowsAndSchema) {
   testing::TempDir dir;
   const auto path = dir.path() / "a.sqlite";
@@ -51,7 +94,7 @@ TEST(SqliteStore, Reopen_KeepsRowsAndSchema) {
     store.store(batch);
   }
   SqliteStore again(path);
-  EXPECT_EQ(again.schema_version(), 1);
+  EXPECT_EQ(again.schema_version(), 2);
   EXPECT_EQ(again.count_window_rows(), 2U);
 }
 

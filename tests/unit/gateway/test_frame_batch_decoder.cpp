@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <vector>
 
 #include "sensorgate/uplink/codec.hpp"
@@ -91,6 +92,18 @@ TEST(FrameBatchDecoder, SemanticErrors_EachHasItsOwnCounter) {
   EXPECT_EQ(decoder.rejected(DecodeError::kBadChannelCount), 2U);
   EXPECT_EQ(decoder.rejected(DecodeError::kBadSampleCount), 2U);
   EXPECT_EQ(decoder.rejected(DecodeError::kBadSampleRate), 2U);
+}
+
+TEST(FrameBatchDecoder, NanOrInfiniteSample_RejectedWithItsOwnCounter) {
+  FrameBatchDecoder decoder;
+  DecodedBatch out;
+  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    std::vector<float> samples(8, 1.0F);
+    samples[5] = bad;
+    const auto bytes = uplink::encode_frame_batch("d", 0, 0, 256.0, 4, samples);
+    EXPECT_EQ(decoder.decode(bytes, out), DecodeError::kNonFiniteSample);
+  }
+  EXPECT_EQ(decoder.rejected(DecodeError::kNonFiniteSample), 2U);
 }
 
 }  // namespace

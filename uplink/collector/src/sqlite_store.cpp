@@ -1,9 +1,11 @@
 #include "sensorgate/collector/sqlite_store.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sqlite3.h>
 
 #include <array>
+#include <span>
 #include <stdexcept>
 
 namespace sensorgate::collector {
@@ -27,7 +29,19 @@ CREATE TABLE windows (
   PRIMARY KEY (gateway_id, device_id, channel, window_start_ns)
 ) WITHOUT ROWID;
 )sql",
+    // 2: corrected windows (revision), histograms (JSON: edges and counts), band powers.
+    R"sql(
+ALTER TABLE windows ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE windows ADD COLUMN histogram TEXT;
+ALTER TABLE windows ADD COLUMN band_delta REAL;
+ALTER TABLE windows ADD COLUMN band_theta REAL;
+ALTER TABLE windows ADD COLUMN band_alpha REAL;
+ALTER TABLE windows ADD COLUMN band_beta REAL;
+ALTER TABLE windows ADD COLUMN band_gamma REAL;
+)sql",
 };
+
+constexpr std::size_t kBands = 5;
 
 }  // namespace
 
@@ -54,9 +68,17 @@ SqliteStore::SqliteStore(const std::filesystem::path& path) : path_(path.string(
   // many windows per transaction keeps the number of fsyncs low.
   exec("PRAGMA synchronous=FULL");
   migrate();
+  // A redelivered message changes nothing; a correction (higher revision) replaces the row.
   const char* sql =
-      "INSERT OR IGNORE INTO windows (gateway_id, device_id, channel, window_start_ns, window_end_ns, count, min, "
-      "max, mean, variance) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+      "INSERT INTO windows (gateway_id, device_id, channel, window_start_ns, window_end_ns, count, min, max, mean, "
+      "variance, revision, histogram, band_delta, band_theta, band_alpha, band_beta, band_gamma) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) "
+      "ON CONFLICT (gateway_id, device_id, channel, window_start_ns) DO UPDATE SET "
+      "window_end_ns = excluded.window_end_ns, count = excluded.count, min = excluded.min, max = excluded.max, "
+      "mean = excluded.mean, variance = excluded.variance, revision = excluded.revision, "
+      "histogram = excluded.histogram, band_delta = excluded.band_delta, band_theta = excluded.band_theta, "
+      "band_alpha = excluded.band_alpha, band_beta = excluded.band_beta, band_gamma = excluded.band_gamma "
+      "WHERE excluded.revision > windows.revision";
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
     throw std::runtime_error(fmt::format("{}: prepare insert: {}", path_, sqlite3_errmsg(db_.get())));
@@ -104,8 +126,11 @@ std::uint64_t SqliteStore::store(std::span<const StoredWindow> windows) {
   exec("BEGIN IMMEDIATE");
   std::uint64_t inserted = 0;
   try {
+    std::string histogram;
     for (const auto& [gateway_id, w] : windows) {
-      for (const auto& c : w.channels) {
+      const std::size_t bins = w.histogram_edges.empty() ? 0 : w.histogram_edges.size() + 1;
+      for (std::size_t i = 0; i < w.channels.size(); ++i) {
+        const auto& c = w.channels[i];
         sqlite3_bind_text(insert_window_.get(), 1, gateway_id.data(), static_cast<int>(gateway_id.size()),
                           SQLITE_STATIC);
         sqlite3_bind_text(insert_window_.get(), 2, w.device_id.data(), static_cast<int>(w.device_id.size()),
@@ -118,6 +143,24 @@ std::uint64_t SqliteStore::store(std::span<const StoredWindow> windows) {
         sqlite3_bind_double(insert_window_.get(), 8, c.max);
         sqlite3_bind_double(insert_window_.get(), 9, c.mean);
         sqlite3_bind_double(insert_window_.get(), 10, c.variance);
+        sqlite3_bind_int64(insert_window_.get(), 11, w.revision);
+        if (bins > 0) {
+          const auto counts = std::span(w.histogram_counts).subspan(i * bins, bins);
+          histogram = fmt::format(R"({{"edges":[{}],"counts":[{}]}})", fmt::join(w.histogram_edges, ","),
+                                  fmt::join(counts, ","));
+          sqlite3_bind_text(insert_window_.get(), 12, histogram.data(), static_cast<int>(histogram.size()),
+                            SQLITE_STATIC);
+        } else {
+          sqlite3_bind_null(insert_window_.get(), 12);
+        }
+        for (std::size_t b = 0; b < kBands; ++b) {
+          const int column = 13 + static_cast<int>(b);
+          if (w.band_powers.empty()) {
+            sqlite3_bind_null(insert_window_.get(), column);
+          } else {
+            sqlite3_bind_double(insert_window_.get(), column, w.band_powers[i * kBands + b]);
+          }
+        }
         const int rc = sqlite3_step(insert_window_.get());
         sqlite3_reset(insert_window_.get());
         if (rc != SQLITE_DONE) {

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <toml++/toml.h>
 
@@ -47,6 +48,8 @@ class ConfigFile {
                                      std::int64_t max);
   /// Floating-point number (an integer is accepted) in [min, max].
   [[nodiscard]] double get_double(std::string_view dotted_key, double fallback, double min, double max);
+  /// Array of numbers (integers accepted), each finite.
+  [[nodiscard]] std::vector<double> get_number_array(std::string_view dotted_key, std::vector<double> fallback);
   /// String that must be one of `choices`.
   [[nodiscard]] std::string get_choice(std::string_view dotted_key, std::string fallback,
                                        std::initializer_list<std::string_view> choices);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "sensorgate/sim/fault_injector.hpp"
 #include "sensorgate/sim/mqtt_frame_publisher.hpp"
 #include "sensorgate/sim/synthetic_eeg.hpp"
 
@@ -21,6 +22,7 @@ struct SimulatorOptions {
   double speed = 1.0;      ///< 1 = real time, 2 = twice as fast, 0 = as fast as possible
   std::uint64_t seed = 1;
   std::int64_t start_time_ns = 0;  ///< device time of frame 0; 0 = now, rounded up to a whole second
+  FaultOptions faults;
 };
 
 /// "<prefix>-<index, 4 digits>", the id of simulated device `index`.
@@ -35,11 +37,14 @@ class Simulator {
 
   [[nodiscard]] std::uint64_t frames_per_device() const { return frames_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::int64_t start_time_ns() const { return options_.start_time_ns; }
+  /// Faults injected so far (valid after run()).
+  [[nodiscard]] const FaultCounts& faults() const { return fault_counts_; }
 
  private:
   SimulatorOptions options_;
   MqttFramePublisher& publisher_;
   std::atomic<std::uint64_t> frames_{0};
+  FaultCounts fault_counts_;
 };
 
 }  // namespace sensorgate::sim

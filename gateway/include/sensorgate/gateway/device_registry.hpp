@@ -17,14 +17,35 @@
 namespace sensorgate {
 
 struct DeviceStream {
-  DeviceStream(std::string device_id, std::uint32_t device_index, std::uint16_t channel_count,
+  DeviceStream(std::string device_id, std::uint32_t device_index, std::uint16_t channel_count, double rate_hz,
                std::size_t ring_capacity)
-      : id(std::move(device_id)), index(device_index), channels(channel_count), ring(ring_capacity) {}
+      : id(std::move(device_id)),
+        index(device_index),
+        channels(channel_count),
+        sample_rate_hz(rate_hz),
+        ring(ring_capacity) {}
 
   const std::string id;
   const std::uint32_t index;
   const std::uint16_t channels;  ///< fixed by the device's first batch
+  const double sample_rate_hz;   ///< fixed by the device's first batch
   SpscRing<FrameChunk> ring;
+  /// Policy drop_oldest: chunks the producer needs freed. Only the consumer may release
+  /// ring slots, so the producer asks and the worker discards the oldest chunks at its
+  /// next tick (counting their frames) instead of processing them.
+  std::atomic<std::uint32_t> drop_request{0};
+
+  /// Per-device counters, published by the owning worker (single writer) for readers such
+  /// as the statistics report.
+  struct Counters {
+    std::atomic<std::uint64_t> frames_accepted{0};
+    std::atomic<std::uint64_t> duplicates{0};
+    std::atomic<std::uint64_t> reordered{0};
+    std::atomic<std::uint64_t> gap_frames{0};
+    std::atomic<std::uint64_t> too_old{0};
+    std::atomic<std::uint64_t> late{0};
+    std::atomic<double> drift_ppm{0.0};
+  } counters;
 };
 
 class DeviceRegistry {
@@ -32,7 +53,7 @@ class DeviceRegistry {
   DeviceRegistry(std::size_t ring_capacity, std::size_t max_devices);
 
   /// Ingest thread only. Adds a device; nullptr when max_devices are registered already.
-  DeviceStream* add(std::string_view id, std::uint16_t channels);
+  DeviceStream* add(std::string_view id, std::uint16_t channels, double sample_rate_hz);
 
   /// Number of devices; entries below it are safe to read from any thread.
   [[nodiscard]] std::size_t size() const { return size_.load(std::memory_order_acquire); }

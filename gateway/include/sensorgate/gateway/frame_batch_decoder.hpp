@@ -31,6 +31,7 @@ enum class DecodeError : std::uint8_t {
   kBadChannelCount,  ///< 0 or more than 256 channels
   kBadSampleCount,   ///< no samples, or not a whole number of frames
   kBadSampleRate,    ///< not a finite rate in (0, 1 MHz]
+  kNonFiniteSample,  ///< a NaN or infinite sample (a broken ADC or encoder upstream)
   kCount
 };
 

@@ -5,7 +5,6 @@
 // of any length is split into as many chunks as it needs; a chunk holds whole frames.
 
 #include <array>
-#include <cmath>
 #include <cstdint>
 
 #include "sensorgate/kernels/moments.hpp"
@@ -17,16 +16,12 @@ struct FrameChunk {
   static constexpr std::uint32_t kCapacity = 256;
 
   std::uint64_t first_seq = 0;
+  /// Device time of frame 0 as the device reported it. Windows use times derived from
+  /// sequence numbers (DeviceClock); this one only measures the device's clock drift.
   std::int64_t first_time_ns = 0;
-  double sample_period_ns = 0;
   std::uint16_t channels = 0;
   std::uint16_t frames = 0;
   std::array<float, kCapacity> samples{};  // frame-major; only frames * channels are valid
-
-  /// Event time of frame `i` of this chunk.
-  [[nodiscard]] std::int64_t frame_time_ns(std::uint32_t i) const {
-    return first_time_ns + std::llround(static_cast<double>(i) * sample_period_ns);
-  }
 };
 
 static_assert(kernels::kMaxChannels <= FrameChunk::kCapacity, "a chunk must hold at least one frame");

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -26,7 +27,20 @@
 
 namespace sensorgate {
 
-/// Totals across the pipeline's stages at one moment.
+struct DeviceSnapshot {
+  std::string id;
+  std::uint16_t channels = 0;
+  double sample_rate_hz = 0;
+  std::uint64_t frames_accepted = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t reordered = 0;
+  std::uint64_t missing = 0;
+  std::uint64_t too_old = 0;
+  std::uint64_t late = 0;
+  double drift_ppm = 0;
+};
+
+/// Totals across the pipeline's stages at one moment, and per device.
 struct GatewaySnapshot {
   std::uint64_t mqtt_messages = 0;
   std::uint64_t bad_payloads = 0;
@@ -39,13 +53,18 @@ struct GatewaySnapshot {
   std::uint64_t ring_full_waits = 0;
   std::uint64_t rejected_batches = 0;  ///< device limit reached or channel count changed
   std::uint64_t frames_dropped_on_stop = 0;
+  std::uint64_t frames_dropped_oldest = 0;  ///< policy drop_oldest
   std::uint64_t windows_dropped_on_stop = 0;
   std::uint64_t windows = 0;
   std::uint64_t uplink_sent = 0;
   std::uint64_t uplink_acked = 0;
   std::uint64_t uplink_in_flight = 0;
   std::size_t devices = 0;
+  std::vector<DeviceSnapshot> device_details;
 };
+
+/// The snapshot as JSON (the --stats-json file).
+std::string to_json(const GatewaySnapshot& snapshot);
 
 class Gateway {
  public:

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "sensorgate/common/config_file.hpp"
+#include "sensorgate/gateway/ingest_sink.hpp"
 #include "sensorgate/gateway/mqtt_ingest.hpp"
 #include "sensorgate/gateway/shard_worker.hpp"
 #include "sensorgate/uplink/uplink_sender.hpp"
@@ -16,6 +17,7 @@ struct GatewayConfig {
   std::string gateway_id;
   MqttIngestOptions mqtt;
   std::size_t ring_capacity_chunks = 256;
+  FullPolicy full_policy = FullPolicy::kBlock;
   std::size_t max_devices = 4096;
   std::size_t workers = 1;
   std::string backend = "cpu";

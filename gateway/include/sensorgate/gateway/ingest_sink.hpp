@@ -1,9 +1,14 @@
 #pragma once
 // IngestSink: where every ingest transport delivers decoded batches. It finds (or
 // registers) the batch's device and cuts the batch into FrameChunks written straight into
-// the device's ring. When the ring is full it waits for the worker (policy "block"), which
-// stalls the transport's thread and so pushes back on the source (MQTT stops acknowledging
-// and the broker holds further messages); only at shutdown are frames given up, counted.
+// the device's ring. When the ring is full:
+// - policy "block": it waits until the worker has processed chunks, which stalls the
+//   transport's thread and so pushes back on the source (MQTT stops acknowledging and the
+//   broker holds further messages); nothing is lost;
+// - policy "drop_oldest": it asks the worker to discard the oldest chunks unprocessed
+//   (counted as dropped frames) and waits only for that, at most one worker tick, so the
+//   freshest data keeps flowing when processing cannot keep up.
+// Only at shutdown are frames given up here, and counted.
 //
 // Called from one transport thread only: it is the rings' single producer.
 
@@ -23,16 +28,18 @@ namespace sensorgate {
 struct IngestCounters {
   std::atomic<std::uint64_t> batches{0};
   std::atomic<std::uint64_t> frames{0};
-  std::atomic<std::uint64_t> ring_full_waits{0};            ///< times a full ring made ingest wait
-  std::atomic<std::uint64_t> rejected_device_limit{0};      ///< batches of devices beyond max_devices
-  std::atomic<std::uint64_t> rejected_channel_mismatch{0};  ///< batches whose channel count changed
-  std::atomic<std::uint64_t> frames_dropped_on_stop{0};     ///< frames given up because of shutdown
+  std::atomic<std::uint64_t> ring_full_waits{0};         ///< times a full ring made ingest wait
+  std::atomic<std::uint64_t> rejected_device_limit{0};   ///< batches of devices beyond max_devices
+  std::atomic<std::uint64_t> rejected_layout_change{0};  ///< batches whose channel count or rate changed
+  std::atomic<std::uint64_t> frames_dropped_on_stop{0};  ///< frames given up because of shutdown
 };
+
+enum class FullPolicy : std::uint8_t { kBlock, kDropOldest };
 
 class IngestSink {
  public:
-  /// `stopping` turns blocking into dropping (counted) once shutdown has begun.
-  IngestSink(DeviceRegistry& registry, const std::atomic<bool>& stopping);
+  /// `stopping` turns waiting into giving up (counted) once shutdown has begun.
+  IngestSink(DeviceRegistry& registry, FullPolicy policy, const std::atomic<bool>& stopping);
 
   void push(const DecodedBatch& batch);
 
@@ -42,6 +49,7 @@ class IngestSink {
   DeviceStream* device_for(const DecodedBatch& batch);
 
   DeviceRegistry& registry_;
+  FullPolicy policy_;
   const std::atomic<bool>& stopping_;
   // Transparent hash: lookups by the batch's string_view allocate nothing.
   struct IdHash {

@@ -21,7 +21,15 @@ struct WindowSummaryRecord {
   std::string device_id;
   std::int64_t window_start_ns = 0;
   std::int64_t window_end_ns = 0;
+  /// 0 when first sent; n for the nth correction of the same window (late data, policy update).
+  std::uint32_t revision = 0;
   std::vector<ChannelStatsRecord> channels;
+  /// Ascending bin edges; empty when histograms are off.
+  std::vector<float> histogram_edges;
+  /// channels x (edges + 1) counts, channel-major: underflow, inner bins, overflow.
+  std::vector<std::uint32_t> histogram_counts;
+  /// channels x 5 band powers (delta, theta, alpha, beta, gamma), channel-major; empty when off.
+  std::vector<float> band_powers;
 };
 
 }  // namespace sensorgate::uplink

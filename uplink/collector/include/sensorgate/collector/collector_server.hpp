@@ -26,7 +26,7 @@ struct CollectorOptions {
 struct CollectorCounters {
   std::atomic<std::uint64_t> messages{0};        ///< well-formed messages received
   std::atomic<std::uint64_t> bad_messages{0};    ///< refused by the verifier or checks
-  std::atomic<std::uint64_t> rows_stored{0};     ///< new window rows
+  std::atomic<std::uint64_t> rows_stored{0};     ///< window rows written (new, or a higher revision)
   std::atomic<std::uint64_t> rows_duplicate{0};  ///< rows already stored (redelivery)
   std::atomic<std::uint64_t> acks_sent{0};
   std::atomic<std::uint64_t> store_failures{0};  ///< batches left unacknowledged

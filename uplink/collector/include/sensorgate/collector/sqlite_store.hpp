@@ -27,8 +27,9 @@ class SqliteStore {
   /// Opens (creating if needed) and migrates the database; throws std::runtime_error.
   explicit SqliteStore(const std::filesystem::path& path);
 
-  /// Stores the windows in one transaction; returns how many channel rows were new
-  /// (the rest were already stored). Throws std::runtime_error and rolls back on failure.
+  /// Stores the windows in one transaction; returns how many channel rows were written:
+  /// new, or replaced by a higher revision (the rest were already stored). Throws
+  /// std::runtime_error and rolls back on failure.
   std::uint64_t store(std::span<const StoredWindow> windows);
 
   [[nodiscard]] std::uint64_t count_window_rows();

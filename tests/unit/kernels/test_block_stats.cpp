@@ -5,7 +5,7 @@
 #include <random>
 #include <vector>
 
-#include "sensorgate/kernels/moments_backend.hpp"
+#include "sensorgate/kernels/block_stats.hpp"
 #include "sensorgate/testing/reference_stats.hpp"
 
 namespace sensorgate::kernels {
@@ -86,9 +86,9 @@ TEST(Moments, MergeEmpty_IsIdentity) {
   EXPECT_EQ(empty.variance(), 0.0);
 }
 
-std::vector<MomentsJob> jobs_over(const std::vector<float>& samples, std::uint16_t channels, std::uint32_t frames_per,
-                                  std::uint32_t& outputs) {
-  std::vector<MomentsJob> jobs;
+std::vector<BlockJob> jobs_over(const std::vector<float>& samples, std::uint16_t channels, std::uint32_t frames_per,
+                                std::uint32_t& outputs) {
+  std::vector<BlockJob> jobs;
   const auto frames = static_cast<std::uint32_t>(samples.size() / channels);
   outputs = 0;
   for (std::uint32_t f = 0; f < frames; f += frames_per) {
@@ -99,36 +99,73 @@ std::vector<MomentsJob> jobs_over(const std::vector<float>& samples, std::uint16
   return jobs;
 }
 
-TEST(CpuMomentsBackend, Compute_ManyJobs_EachWritesItsOwnOutputs) {
+TEST(CpuBackend, Compute_ManyJobs_EachWritesItsOwnOutputs) {
   const auto samples = random_frames(100, 8, 1.0, 2.0, 4);
   std::uint32_t outputs = 0;
   const auto jobs = jobs_over(samples, 8, 16, outputs);
   std::vector<Moments> out(outputs);
-  make_cpu_moments_backend()->compute(jobs, out);
+  make_cpu_backend()->compute(jobs, {}, out, {});
   for (const auto& job : jobs) {
     const std::span<const float> block(job.samples, static_cast<std::size_t>(job.frames) * 8);
     for (std::size_t c = 0; c < 8; ++c) expect_matches_reference(out[job.out_offset + c], block, 8, c, 1e-12);
   }
 }
 
-TEST(MomentsBackendFactory, UnknownName_Throws) {
-  EXPECT_THROW(make_moments_backend("gpu"), std::invalid_argument);
-  EXPECT_EQ(make_moments_backend("cpu")->name(), "cpu");
+TEST(CpuBackend, Compute_WithEdges_HistogramMatchesNaiveCount) {
+  const auto samples = random_frames(64, 4, 0.0, 30.0, 6);
+  const std::vector<float> edges{-50, -20, -5, 0, 5, 20, 50};
+  std::uint32_t outputs = 0;
+  const auto jobs = jobs_over(samples, 4, 16, outputs);
+  const std::size_t bins = histogram_bins(edges);
+  std::vector<Moments> moments(outputs);
+  std::vector<std::uint32_t> histogram(outputs * bins, 99);  // overwritten, not added to
+  make_cpu_backend()->compute(jobs, edges, moments, histogram);
+  for (const auto& job : jobs) {
+    for (std::size_t c = 0; c < 4; ++c) {
+      std::vector<std::uint32_t> naive(bins, 0);
+      for (std::size_t f = 0; f < job.frames; ++f) {
+        const float x = job.samples[f * 4 + c];
+        std::size_t bin = 0;
+        while (bin < edges.size() && x >= edges[bin]) ++bin;
+        ++naive[bin];
+      }
+      const auto* got = histogram.data() + (job.out_offset + c) * bins;
+      EXPECT_EQ(std::vector<std::uint32_t>(got, got + bins), naive);
+    }
+  }
+}
+
+TEST(BlockHistogram, ValueOnAnEdge_CountsInTheBinAboveIt) {
+  const std::vector<float> edges{0, 10};
+  const std::vector<float> samples{-1, 0, 5, 10, 11};
+  std::vector<std::uint32_t> counts(histogram_bins(edges), 0);
+  block_histogram(samples.data(), samples.size(), 1, 0, edges, counts.data());
+  EXPECT_EQ(counts, (std::vector<std::uint32_t>{1, 2, 2}));
+}
+
+TEST(BackendFactory, UnknownName_Throws) {
+  EXPECT_THROW(make_backend("gpu"), std::invalid_argument);
+  EXPECT_EQ(make_backend("cpu")->name(), "cpu");
   // auto never fails: it falls back to the CPU when no GPU is usable.
-  EXPECT_NO_THROW(make_moments_backend("auto"));
+  EXPECT_NO_THROW(make_backend("auto"));
 }
 
 // Tolerance between backends: both compute in double from the same floats; the GPU may
 // fuse multiply-adds differently, so means and variances agree to 1e-9 relative.
-TEST(CudaMomentsBackend, Compute_SameJobsAsCpu_AgreesWithinTolerance) {
+TEST(CudaBackend, Compute_SameJobsAsCpu_AgreesWithinTolerance) {
   if (!cuda_backend_available()) GTEST_SKIP() << "SKIPPED: no CUDA GPU in this build or machine";
   const auto samples = random_frames(4096, 16, 100.0, 30.0, 5);
+  const std::vector<float> edges{0, 50, 100, 150, 200};
   std::uint32_t outputs = 0;
   const auto jobs = jobs_over(samples, 16, 16, outputs);
+  const std::size_t bins = histogram_bins(edges);
   std::vector<Moments> cpu(outputs);
   std::vector<Moments> gpu(outputs);
-  make_cpu_moments_backend()->compute(jobs, cpu);
-  make_cuda_moments_backend()->compute(jobs, gpu);
+  std::vector<std::uint32_t> cpu_hist(outputs * bins);
+  std::vector<std::uint32_t> gpu_hist(outputs * bins);
+  make_cpu_backend()->compute(jobs, edges, cpu, cpu_hist);
+  make_cuda_backend()->compute(jobs, edges, gpu, gpu_hist);
+  EXPECT_EQ(gpu_hist, cpu_hist);
   for (std::size_t i = 0; i < outputs; ++i) {
     EXPECT_EQ(gpu[i].count, cpu[i].count);
     EXPECT_EQ(gpu[i].min, cpu[i].min);
@@ -138,9 +175,9 @@ TEST(CudaMomentsBackend, Compute_SameJobsAsCpu_AgreesWithinTolerance) {
   }
 }
 
-TEST(CudaMomentsBackend, Unavailable_FactoryThrowsClearError) {
+TEST(CudaBackend, Unavailable_FactoryThrowsClearError) {
   if (cuda_backend_available()) GTEST_SKIP() << "SKIPPED: a GPU is present";
-  EXPECT_THROW(make_cuda_moments_backend(), std::runtime_error);
+  EXPECT_THROW(make_cuda_backend(), std::runtime_error);
 }
 
 }  // namespace
