@@ -12,11 +12,31 @@
 
 namespace {
 
+struct ReplaySettings {
+  std::string path;
+  std::string channels;       ///< channel spec, e.g. "0-15" or "C3,Cz,C4"; empty: all
+  double file_rate_hz = 0.0;  ///< the rate of a file that does not state one
+};
+
 struct Settings {
   sensorgate::sim::PublisherOptions mqtt;
   sensorgate::sim::SimulatorOptions sim;
+  ReplaySettings replay;
   std::string log_level;
 };
+
+/// Reads the recording to replay, with channel selection and resampling to the
+/// configured rate (when one is configured).
+std::shared_ptr<const sensorgate::sim::Recording> load_replay(const Settings& s) {
+  sensorgate::sim::ReadOptions options;
+  options.channel_spec = s.replay.channels;
+  if (s.replay.file_rate_hz > 0) options.sample_rate_hz = s.replay.file_rate_hz;
+  if (s.sim.shape.sample_rate_hz > 0) options.resample_to_hz = s.sim.shape.sample_rate_hz;
+  auto recording = sensorgate::sim::read_recording(s.replay.path, options);
+  spdlog::info("sim: replaying {}: {} channels at {} Hz, {:.1f} s", s.replay.path, recording.channels(),
+               recording.sample_rate_hz, static_cast<double>(recording.frames()) / recording.sample_rate_hz);
+  return std::make_shared<const sensorgate::sim::Recording>(std::move(recording));
+}
 
 double parse_speed(sensorgate::ConfigFile& file) {
   const std::string text = file.get_string("sim.speed", "1");
@@ -40,9 +60,15 @@ Settings read_settings(sensorgate::ConfigFile& file) {
   s.sim.devices = static_cast<std::uint32_t>(file.get_int("sim.devices", 4, 1, 100'000));
   s.sim.device_prefix = file.get_string("sim.device_prefix", "sim");
   s.sim.shape.channels = static_cast<std::uint16_t>(file.get_int("sim.channels", 16, 1, 256));
-  s.sim.shape.sample_rate_hz = file.get_double("sim.sample_rate_hz", 256.0, 1.0, 100'000.0);
+  // 0: not configured; synthetic EEG then runs at 256 Hz and a replay at the file's rate.
+  s.sim.shape.sample_rate_hz = file.get_double("sim.sample_rate_hz", 0.0, 1.0, 100'000.0);
+  s.sim.device_id = file.get_string("sim.device_id", "");
+  s.replay.path = file.get_string("replay.file", "");
+  s.replay.channels = file.get_string("replay.channels", "");
+  s.replay.file_rate_hz = file.get_double("replay.file_rate_hz", 0.0, 0.0, 100'000.0);
   s.sim.batch_frames = static_cast<std::uint32_t>(file.get_int("sim.batch_frames", 32, 1, 65536));
-  s.sim.duration_s = file.get_double("sim.duration_s", 10.0, 0.0, 1e9);
+  // -1: not configured; synthetic EEG then runs 10 s and a replay to the file's end.
+  s.sim.duration_s = file.get_double("sim.duration_s", -1.0, 0.0, 1e9);
   s.sim.speed = parse_speed(file);
   s.sim.seed = static_cast<std::uint64_t>(file.get_int("sim.seed", 1, 0, INT64_MAX));
   s.sim.start_time_ns = file.get_int("sim.start_time_ns", 0, 0, INT64_MAX);
@@ -87,15 +113,23 @@ int run(int argc, char** argv) {
   std::optional<std::int64_t> burst_batches;
   std::optional<double> skew_ppm;
   std::optional<std::string> fault_log;
+  std::optional<std::string> replay;
+  std::optional<std::string> replay_channels;
+  std::optional<double> replay_file_rate;
+  std::optional<std::string> device_id;
   app.add_option("--mqtt", mqtt_url, "MQTT broker URL (mqtt.url)");
   app.add_option("--devices", devices, "number of simulated headsets (sim.devices)");
   app.add_option("--duration", duration, "seconds of signal per device, 0 = until Ctrl-C (sim.duration_s)");
   app.add_option("--speed", speed, "max, or a real-time factor: 1 = real time (sim.speed)");
   app.add_option("--seed", seed, "random seed; same seed, same signal (sim.seed)");
-  app.add_option("--channels", channels, "channels per device (sim.channels)");
+  app.add_option("--channel-count", channels, "channels per synthetic device (sim.channels)");
   app.add_option("--rate", rate, "sampling rate in Hz (sim.sample_rate_hz)");
   app.add_option("--batch-frames", batch, "frames per published batch (sim.batch_frames)");
   app.add_option("--start-time-ns", start, "device time of frame 0, ns since the epoch (sim.start_time_ns)");
+  app.add_option("--replay", replay, "replay this recording (EDF/EDF+, CSV, OpenBCI GUI, ARFF, text) (replay.file)");
+  app.add_option("--channels", replay_channels, "channels to replay, e.g. 0-15 or C3,Cz,C4 (replay.channels)");
+  app.add_option("--file-rate", replay_file_rate, "sampling rate of a file that states none (replay.file_rate_hz)");
+  app.add_option("--device-id", device_id, "id of the single simulated device (sim.device_id)");
   auto* faults = app.add_option_group("Fault injection", "every injected fault is written to --fault-log");
   faults->add_option("--drop-rate", drop_rate, "probability a batch is dropped (faults.drop_rate)");
   faults->add_option("--duplicate-rate", duplicate_rate, "probability a batch is sent twice (faults.duplicate_rate)");
@@ -117,7 +151,7 @@ int run(int argc, char** argv) {
     if (duration) file.set_override("sim.duration_s", *duration, "--duration");
     if (speed) file.set_override("sim.speed", *speed, "--speed");
     if (seed) file.set_override("sim.seed", *seed, "--seed");
-    if (channels) file.set_override("sim.channels", *channels, "--channels");
+    if (channels) file.set_override("sim.channels", *channels, "--channel-count");
     if (rate) file.set_override("sim.sample_rate_hz", *rate, "--rate");
     if (batch) file.set_override("sim.batch_frames", *batch, "--batch-frames");
     if (start) file.set_override("sim.start_time_ns", *start, "--start-time-ns");
@@ -131,6 +165,10 @@ int run(int argc, char** argv) {
     if (burst_batches) file.set_override("faults.burst_batches", *burst_batches, "--burst-batches");
     if (skew_ppm) file.set_override("faults.clock_skew_ppm", *skew_ppm, "--clock-skew-ppm");
     if (fault_log) file.set_override("faults.log", *fault_log, "--fault-log");
+    if (replay) file.set_override("replay.file", *replay, "--replay");
+    if (replay_channels) file.set_override("replay.channels", *replay_channels, "--channels");
+    if (replay_file_rate) file.set_override("replay.file_rate_hz", *replay_file_rate, "--file-rate");
+    if (device_id) file.set_override("sim.device_id", *device_id, "--device-id");
     settings = read_settings(file);
   } catch (const sensorgate::ConfigError& e) {
     return sensorgate::report_config_error(e);
@@ -142,12 +180,19 @@ int run(int argc, char** argv) {
   sensorgate::init_logging("sim", common.log_level.value_or(settings.log_level));
 
   try {
+    if (!settings.replay.path.empty()) {
+      settings.sim.replay = load_replay(settings);
+      if (settings.sim.duration_s < 0) settings.sim.duration_s = 0;
+    } else {
+      if (settings.sim.shape.sample_rate_hz == 0) settings.sim.shape.sample_rate_hz = 256.0;
+      if (settings.sim.duration_s < 0) settings.sim.duration_s = 10;
+    }
     sensorgate::sim::MqttFramePublisher publisher(settings.mqtt);
     publisher.connect(std::chrono::seconds(10));
     sensorgate::sim::Simulator simulator(settings.sim, publisher);
     const auto& s = settings.sim;
     spdlog::info("sim: {} device(s) x {} ch @ {} Hz, seed {}, speed {}, duration {}, start time {} ns, to {}",
-                 s.devices, s.shape.channels, s.shape.sample_rate_hz, s.seed,
+                 s.devices, simulator.shape().channels, simulator.shape().sample_rate_hz, s.seed,
                  s.speed > 0 ? fmt::format("{}x", s.speed) : "max",
                  s.duration_s > 0 ? fmt::format("{} s", s.duration_s) : "until stopped", simulator.start_time_ns(),
                  settings.mqtt.url);
@@ -174,8 +219,8 @@ int run(int argc, char** argv) {
     if (failure) std::rethrow_exception(failure);
     publisher.finish(std::chrono::seconds(30));
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const double samples =
-        static_cast<double>(simulator.frames_per_device()) * s.devices * static_cast<double>(s.shape.channels);
+    const double samples = static_cast<double>(simulator.frames_per_device()) * s.devices *
+                           static_cast<double>(simulator.shape().channels);
     spdlog::info("sim: published {} batches ({} frames per device, {:.1f} MB) in {:.2f} s: {:.0f} samples/s",
                  publisher.published(), simulator.frames_per_device(), static_cast<double>(publisher.bytes()) / 1e6,
                  elapsed, elapsed > 0 ? samples / elapsed : 0.0);

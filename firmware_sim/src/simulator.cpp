@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -18,6 +20,10 @@ std::string simulated_device_id(const std::string& prefix, std::uint32_t index) 
 
 Simulator::Simulator(SimulatorOptions options, MqttFramePublisher& publisher)
     : options_(std::move(options)), publisher_(publisher) {
+  if (options_.replay) {
+    options_.shape.channels = static_cast<std::uint16_t>(options_.replay->channels());
+    options_.shape.sample_rate_hz = options_.replay->sample_rate_hz;
+  }
   if (options_.start_time_ns == 0) {
     constexpr std::int64_t kSecond = 1'000'000'000;
     options_.start_time_ns = (wall_clock_ns() / kSecond + 1) * kSecond;
@@ -28,13 +34,17 @@ void Simulator::run(const std::atomic<bool>& stop) {
   const auto& shape = options_.shape;
   std::vector<SyntheticEeg> generators;
   std::vector<std::string> ids;
+  if (!options_.device_id.empty() && options_.devices != 1) {
+    throw std::invalid_argument("a device id can only be given for a single device");
+  }
   for (std::uint32_t d = 0; d < options_.devices; ++d) {
     generators.emplace_back(options_.seed, d, shape);
-    ids.push_back(simulated_device_id(options_.device_prefix, d));
+    ids.push_back(options_.device_id.empty() ? simulated_device_id(options_.device_prefix, d) : options_.device_id);
   }
-  const auto total_frames = options_.duration_s > 0
-                                ? static_cast<std::uint64_t>(std::llround(options_.duration_s * shape.sample_rate_hz))
-                                : UINT64_MAX;
+  auto total_frames = options_.duration_s > 0
+                          ? static_cast<std::uint64_t>(std::llround(options_.duration_s * shape.sample_rate_hz))
+                          : UINT64_MAX;
+  if (options_.replay) total_frames = std::min<std::uint64_t>(total_frames, options_.replay->frames());
   const double period_ns = 1e9 / shape.sample_rate_hz;
   // The device's reported clock: nominal, or skewed (it then runs fast or slow).
   const double reported_period_ns = period_ns * (1.0 + options_.faults.clock_skew_ppm * 1e-6);
@@ -55,7 +65,13 @@ void Simulator::run(const std::atomic<bool>& stop) {
     const auto end_time = options_.start_time_ns + std::llround(static_cast<double>(frame + n) * period_ns);
     const bool last = frame + n >= total_frames;
     for (std::uint32_t d = 0; d < options_.devices; ++d) {
-      generators[d].generate(samples);
+      if (options_.replay) {
+        // Every device replays the same recording.
+        const auto offset = static_cast<std::ptrdiff_t>(frame * shape.channels);
+        std::copy_n(options_.replay->samples.begin() + offset, samples.size(), samples.begin());
+      } else {
+        generators[d].generate(samples);
+      }
       outgoing.clear();
       injector.submit(OutgoingBatch{d, frame, n, end_time,
                                     uplink::encode_frame_batch(ids[d], frame, reported_time, shape.sample_rate_hz,

@@ -1,5 +1,6 @@
 #include "sensorgate/gateway/shard_worker.hpp"
 
+#include <algorithm>
 #include <thread>
 
 namespace sensorgate {
@@ -9,9 +10,14 @@ ShardWorker::ShardWorker(std::size_t shard, std::size_t shards, DeviceRegistry& 
     : shard_(shard),
       shards_(shards),
       registry_(registry),
-      options_(options),
+      options_(std::move(options)),
       backend_(std::move(backend)),
       output_(output) {}
+
+std::size_t ShardWorker::max_frames_per_tick(std::uint16_t channels) const {
+  // A tick plans up to max_chunks_per_device chunks of a device before closing its windows.
+  return options_.max_chunks_per_device * (FrameChunk::kCapacity / std::max<std::uint16_t>(channels, 1));
+}
 
 void ShardWorker::adopt_new_devices() {
   const std::size_t n = registry_.size();
@@ -19,7 +25,8 @@ void ShardWorker::adopt_new_devices() {
     if (seen_devices_ % shards_ != shard_) continue;
     DeviceStream& stream = registry_.at(seen_devices_);
     devices_.push_back(DeviceState{&stream, SequenceTracker{}, DeviceClock(stream.sample_rate_hz),
-                                   WindowAggregator(options_.windows, stream.channels, stream.sample_rate_hz),
+                                   WindowAggregator(options_.windows, stream.channels, stream.sample_rate_hz,
+                                                    max_frames_per_tick(stream.channels)),
                                    std::chrono::steady_clock::now()});
   }
 }

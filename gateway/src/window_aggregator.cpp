@@ -13,12 +13,13 @@ std::int64_t floor_to(std::int64_t t, std::int64_t step) {
   return q * step;
 }
 
-/// Frames the sample history must hold: everything a window may still need.
-std::size_t history_frames(const WindowSpec& spec, double rate_hz) {
+/// Frames the sample history must hold: everything an open window may still need, plus
+/// what may be planned before the next close.
+std::size_t history_frames(const WindowSpec& spec, double rate_hz, std::size_t max_frames_between_closes) {
   if (!spec.band_powers) return 2;
-  const double span_ns = static_cast<double>(spec.length_ns + spec.slide_ns + spec.allowed_lateness_ns +
-                                             (spec.late_policy == LatePolicy::kUpdate ? spec.update_retention_ns : 0));
-  return static_cast<std::size_t>(std::ceil(span_ns * rate_hz / 1e9)) + 64;
+  const auto span_ns = static_cast<double>(spec.length_ns + spec.slide_ns + spec.allowed_lateness_ns +
+                                           (spec.late_policy == LatePolicy::kUpdate ? spec.update_retention_ns : 0));
+  return static_cast<std::size_t>(std::ceil(span_ns * rate_hz / 1e9)) + max_frames_between_closes + 64;
 }
 
 }  // namespace
@@ -38,13 +39,14 @@ void BlockPlan::merge(std::span<const kernels::Moments> moments, std::span<const
   }
 }
 
-WindowAggregator::WindowAggregator(const WindowSpec& spec, std::uint16_t channels, double sample_rate_hz)
+WindowAggregator::WindowAggregator(const WindowSpec& spec, std::uint16_t channels, double sample_rate_hz,
+                                   std::size_t max_frames_between_closes)
     : spec_(spec),
       pane_ns_(spec.pane_ns()),
       channels_(channels),
       sample_rate_hz_(sample_rate_hz),
       bins_(kernels::histogram_bins(spec.histogram_edges)),
-      history_(history_frames(spec, sample_rate_hz), channels) {}
+      history_(history_frames(spec, sample_rate_hz, max_frames_between_closes), channels) {}
 
 std::int64_t WindowAggregator::first_window_containing(std::int64_t t) const {
   // Window [s, s + length) contains t when t - length < s <= t.

@@ -29,12 +29,12 @@ constexpr std::int64_t kSecondNs = 1'000'000'000;
 constexpr std::uint64_t kSeed = 20261123;
 
 struct Row {
-  std::int64_t end_ns;
-  std::int64_t count;
-  double min, max, mean, variance;
+  std::int64_t end_ns = 0;
+  std::int64_t count = 0;
+  double min = 0, max = 0, mean = 0, variance = 0;
   std::string histogram;  // JSON: {"edges":[...],"counts":[...]}
-  double alpha;
-  double total_band_power;
+  double alpha = 0;
+  double total_band_power = 0;
 };
 using Key = std::tuple<std::string, int, std::int64_t>;  // device, channel, window start
 
@@ -156,7 +156,8 @@ TEST(EndToEnd, FourHeadsetsTenSecondsAtMaxSpeed_EveryWindowOnceWithReferenceStat
         EXPECT_EQ(histogram_total(row.histogram), kRate) << row.histogram;
         // Band powers equal those of the same samples through the same calculation.
         std::vector<float> channel(kRate);
-        for (int f = 0; f < kRate; ++f) channel[f] = second[static_cast<std::size_t>(f * kChannels + c)];
+        for (int f = 0; f < kRate; ++f)
+          channel[f] = second[static_cast<std::size_t>(f) * kChannels + static_cast<std::size_t>(c)];
         const auto bands = band_calculator.compute(channel, kRate);
         double total_bands = 0;
         for (float b : bands) total_bands += b;

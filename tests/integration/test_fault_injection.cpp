@@ -59,8 +59,8 @@ std::map<std::string, Truth> read_fault_log(const std::filesystem::path& path) {
 }
 
 struct Row {
-  std::int64_t count;
-  double min, max, mean, variance;
+  std::int64_t count = 0;
+  double min = 0, max = 0, mean = 0, variance = 0;
 };
 
 std::map<std::tuple<std::string, int, std::int64_t>, Row> read_rows(const std::filesystem::path& db) {
@@ -167,7 +167,8 @@ TEST(FaultInjection, DropDuplicateReorderSkew_EveryFaultCountedAndWindowsMatchSu
       survivors.clear();
       for (int f = 0; f < kRate; ++f) {
         if (dropped.contains(static_cast<std::uint64_t>(s * kRate + f))) continue;
-        survivors.insert(survivors.end(), second.begin() + f * kChannels, second.begin() + (f + 1) * kChannels);
+        const auto begin = second.begin() + static_cast<std::ptrdiff_t>(f) * kChannels;
+        survivors.insert(survivors.end(), begin, begin + kChannels);
       }
       for (int c = 0; c < kChannels; ++c) {
         const auto it = rows.find({id, c, kStartNs + s * kSecondNs});

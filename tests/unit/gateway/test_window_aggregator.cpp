@@ -13,19 +13,28 @@ namespace sensorgate {
 namespace {
 
 constexpr double kRate = 256.0;
+constexpr std::size_t kFramesPerSecond = 256;
 constexpr std::int64_t kPeriodNs = 3'906'250;  // 256 Hz
 constexpr std::int64_t kSecond = 1'000'000'000;
 constexpr std::int64_t kMs = 1'000'000;
 constexpr std::int64_t kStart = 1'700'000'000 * kSecond;
+/// Frames the harness may plan between two closes (as a worker tick of 64 chunks of 16 frames).
+constexpr std::size_t kMaxFramesBetweenCloses = 1024;
 
 /// Drives one aggregator like a worker does: chunks -> clock -> plan -> CPU backend -> merge -> close.
 class Harness {
  public:
   Harness(WindowSpec spec, std::uint16_t channels, std::vector<float> samples)
-      : spec_(std::move(spec)), channels_(channels), samples_(std::move(samples)), agg_(spec_, channels, kRate) {}
+      : spec_(std::move(spec)),
+        channels_(channels),
+        samples_(std::move(samples)),
+        agg_(spec_, channels, kRate, kMaxFramesBetweenCloses) {}
 
-  /// Feeds frames [first, first + count) in chunks of `per_chunk` frames.
-  void feed(std::uint64_t first, std::uint32_t count, std::uint32_t per_chunk = 16) {
+  /// Feeds frames [first, first + count) in chunks of `per_chunk` frames, closing ready
+  /// windows after every `chunks_per_close` chunks (a worker draining a backlog).
+  void feed(std::uint64_t first, std::uint32_t count, std::uint32_t per_chunk = 16,
+            std::uint32_t chunks_per_close = 1) {
+    std::uint32_t planned_chunks = 0;
     for (std::uint32_t done = 0; done < count; done += per_chunk) {
       FrameChunk chunk;
       const std::uint32_t n = std::min(per_chunk, count - done);
@@ -43,8 +52,9 @@ class Harness {
       std::vector<std::uint32_t> histogram(plan.outputs * bins);
       kernels::make_cpu_backend()->compute(plan.jobs, spec_.histogram_edges, moments, histogram);
       plan.merge(moments, histogram, bins);
-      agg_.close_ready(clock_, bands_, closed);
+      if (++planned_chunks % chunks_per_close == 0) agg_.close_ready(clock_, bands_, closed);
     }
+    agg_.close_ready(clock_, bands_, closed);
   }
   void close_all() { agg_.close_all(clock_, bands_, closed); }
   [[nodiscard]] const WindowAggregator& aggregator() const { return agg_; }
@@ -98,7 +108,7 @@ void expect_equals_reference(const ClosedWindow& w, const std::vector<float>& sl
 
 TEST(WindowAggregator, TumblingOneSecond_ChunksStraddleBoundaries_WindowsMatchReference) {
   constexpr std::uint16_t kChannels = 16;
-  Harness h(tumbling(), kChannels, noise(256 * 5, kChannels, 0.0, 25.0));
+  Harness h(tumbling(), kChannels, noise(kFramesPerSecond * 5, kChannels, 0.0, 25.0));
   h.feed(0, 256 * 5, 13);  // 13 does not divide 256: chunks straddle windows
   h.close_all();
   ASSERT_EQ(h.closed.size(), 5U);
@@ -112,7 +122,7 @@ TEST(WindowAggregator, TumblingOneSecond_ChunksStraddleBoundaries_WindowsMatchRe
 
 TEST(WindowAggregator, HugeOffsetTinySpread_VarianceStillAccurate) {
   constexpr std::uint16_t kChannels = 2;
-  Harness h(tumbling(), kChannels, noise(256 * 2, kChannels, 1e6, 0.05));
+  Harness h(tumbling(), kChannels, noise(kFramesPerSecond * 2, kChannels, 1e6, 0.05));
   h.feed(0, 512);
   h.close_all();
   ASSERT_EQ(h.closed.size(), 2U);
@@ -124,7 +134,7 @@ TEST(WindowAggregator, SlidingOneSecondEvery250Ms_EachWindowEqualsDataCutByHand)
   constexpr std::uint16_t kChannels = 3;
   WindowSpec spec = tumbling();
   spec.slide_ns = 250 * kMs;
-  Harness h(spec, kChannels, noise(256 * 4, kChannels, 5.0, 10.0));
+  Harness h(spec, kChannels, noise(kFramesPerSecond * 4, kChannels, 5.0, 10.0));
   h.feed(0, 256 * 4, 7);
   h.close_all();
   // Windows with data start every 250 ms from -750 ms (containing frame 0) to 3750 ms.
@@ -139,7 +149,7 @@ TEST(WindowAggregator, SlidingOneSecondEvery250Ms_EachWindowEqualsDataCutByHand)
 }
 
 TEST(WindowAggregator, Watermark_ClosesWindowOnlyAfterLateness) {
-  Harness h(tumbling(250 * kMs), 1, noise(256 * 3, 1, 0, 1));
+  Harness h(tumbling(250 * kMs), 1, noise(kFramesPerSecond * 3, 1, 0, 1));
   h.feed(0, 256 + 32);  // 125 ms into the second window
   EXPECT_TRUE(h.closed.empty()) << "lateness 250 ms keeps window 0 open";
   h.feed(256 + 32, 64);  // 375 ms in: the watermark passes 1 s
@@ -148,7 +158,7 @@ TEST(WindowAggregator, Watermark_ClosesWindowOnlyAfterLateness) {
 }
 
 TEST(WindowAggregator, DropPolicy_FrameForClosedWindow_CountedLateAndDropped) {
-  Harness h(tumbling(), 1, noise(256 * 3, 1, 0, 1));
+  Harness h(tumbling(), 1, noise(kFramesPerSecond * 3, 1, 0, 1));
   h.feed(0, 256 + 16);
   ASSERT_EQ(h.closed.size(), 1U);
   h.feed(100, 16);  // belongs to the closed first window
@@ -160,7 +170,7 @@ TEST(WindowAggregator, DropPolicy_FrameForClosedWindow_CountedLateAndDropped) {
 }
 
 TEST(WindowAggregator, OutOfOrderWithinLateness_LandsInRightWindow) {
-  Harness h(tumbling(500 * kMs), 1, noise(256 * 2, 1, 0, 1));
+  Harness h(tumbling(500 * kMs), 1, noise(kFramesPerSecond * 2, 1, 0, 1));
   h.feed(0, 200);
   h.feed(240, 60);  // skip 200..239, reach 300 (< 1 s + 500 ms)
   h.feed(200, 40);  // the skipped frames arrive late but within the lateness
@@ -175,7 +185,7 @@ TEST(WindowAggregator, UpdatePolicy_LateFrames_WindowEmittedAgainWithHigherRevis
   WindowSpec spec = tumbling();
   spec.late_policy = LatePolicy::kUpdate;
   spec.update_retention_ns = 5 * kSecond;
-  Harness h(spec, 1, noise(256 * 3, 1, 0, 1));
+  Harness h(spec, 1, noise(kFramesPerSecond * 3, 1, 0, 1));
   h.feed(0, 100);
   h.feed(200, 100);  // frames 100..199 missing; window 0 closes with 156 frames
   ASSERT_EQ(h.closed.size(), 1U);
@@ -199,7 +209,7 @@ TEST(WindowAggregator, UpdatePolicy_PastRetention_DroppedAsLate) {
   WindowSpec spec = tumbling();
   spec.late_policy = LatePolicy::kUpdate;
   spec.update_retention_ns = kSecond;
-  Harness h(spec, 1, noise(256 * 5, 1, 0, 1));
+  Harness h(spec, 1, noise(kFramesPerSecond * 5, 1, 0, 1));
   h.feed(0, 100);
   h.feed(200, 256 * 4 - 200);  // watermark at ~4 s: window 0 is past its 1 s retention
   const auto emitted = h.closed.size();
@@ -236,7 +246,7 @@ TEST(WindowAggregator, Histogram_CountsEqualNaiveBinning) {
 TEST(WindowAggregator, BandPowers_TenHertzSine_AlphaDominates) {
   WindowSpec spec = tumbling();
   spec.band_powers = true;
-  std::vector<float> sine(256 * 2);
+  std::vector<float> sine(kFramesPerSecond * 2);
   for (std::size_t i = 0; i < sine.size(); ++i) {
     sine[i] = static_cast<float>(30.0 * std::sin(2.0 * std::numbers::pi * 10.0 * static_cast<double>(i) / kRate));
   }
@@ -250,6 +260,33 @@ TEST(WindowAggregator, BandPowers_TenHertzSine_AlphaDominates) {
   for (float x : p) total += x;
   EXPECT_GE(p[2] / total, 0.95);
   EXPECT_NEAR(total, 450.0, 25.0);  // A^2 / 2
+}
+
+TEST(WindowAggregator, BandPowers_BacklogPlannedBeforeClosing_EveryWindowFromItsOwnSamples) {
+  constexpr std::uint16_t kChannels = 4;
+  constexpr std::uint32_t kFrames = 256 * 8;
+  WindowSpec spec = tumbling();
+  spec.band_powers = true;
+  Harness h(spec, kChannels, noise(kFrames, kChannels, 5.0, 20.0));
+  // 64 chunks of 16 frames (4 s) between closes: the most a worker tick takes.
+  h.feed(0, kFrames, 16, 64);
+  h.close_all();
+  ASSERT_EQ(h.closed.size(), 8U);
+  kernels::BandPowerCalculator reference;
+  for (const auto& w : h.closed) {
+    const auto slice = h.slice(w.start_ns, w.end_ns);
+    ASSERT_EQ(w.bands.size(), kChannels);
+    for (std::uint16_t c = 0; c < kChannels; ++c) {
+      std::vector<float> channel;
+      for (std::size_t i = c; i < slice.size(); i += kChannels) channel.push_back(slice[i]);
+      const auto expected = reference.compute(channel, kRate);
+      for (std::size_t b = 0; b < expected.size(); ++b) {
+        EXPECT_TRUE(testing::close(w.bands[c][b], expected[b], 1e-6))
+            << "window " << (w.start_ns - kStart) / kSecond << " channel " << c << " band " << b << ": "
+            << w.bands[c][b] << " vs " << expected[b];
+      }
+    }
+  }
 }
 
 }  // namespace

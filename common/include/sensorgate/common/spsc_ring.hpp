@@ -9,6 +9,8 @@
 //   side keeps a private cached copy of the other side's index. A side reads the other's
 //   atomic (a cache miss when the line is owned by the other core) only when its cached
 //   copy says the ring looks full or empty. This is what makes batch transfer cheap.
+// - The slots are allocated in whole cache lines from a cache-line boundary, so a 64-byte
+//   item occupies one line, not two, and no other heap object shares the first or last line.
 // - The batch API works on spans: acquire_write()/commit_write() and
 //   acquire_read()/release_read() hand out the contiguous region up to the end of the
 //   storage, so a producer can decode straight into ring slots and a consumer can process
@@ -34,6 +36,33 @@ namespace sensorgate {
 // Not std::hardware_destructive_interference_size: GCC warns that its value may differ
 // between compilation units; 64 bytes is right for x86-64 and the Cortex-A cores we ship to.
 inline constexpr std::size_t kCacheLine = 64;
+
+namespace detail {
+
+// Allocates whole cache lines, starting on a cache-line boundary: a slot then never straddles
+// two lines more often than its size requires, and no other heap object shares a line with
+// the first or last slot (which both sides write).
+template <typename U>
+struct CacheLineAllocator {
+  using value_type = U;
+  CacheLineAllocator() = default;
+  template <typename V>
+  CacheLineAllocator(const CacheLineAllocator<V>& /*other*/) {}  // NOLINT(google-explicit-constructor)
+  static std::size_t bytes(std::size_t n) { return (n * sizeof(U) + kCacheLine - 1) / kCacheLine * kCacheLine; }
+  U* allocate(std::size_t n) {
+    return static_cast<U*>(::operator new (bytes(n), std::align_val_t{std::max(kCacheLine, alignof(U))}));
+  }
+  // Unsized: clang declares the sized aligned operator delete only with -fsized-deallocation.
+  void deallocate(U* p, std::size_t /*n*/) noexcept {
+    ::operator delete (p, std::align_val_t{std::max(kCacheLine, alignof(U))});
+  }
+  template <typename V>
+  bool operator==(const CacheLineAllocator<V>& /*other*/) const {
+    return true;
+  }
+};
+
+}  // namespace detail
 
 template <typename T>
 class SpscRing {
@@ -177,9 +206,10 @@ class SpscRing {
 
   const std::size_t capacity_;
   const std::size_t mask_;
-  std::vector<T> slots_;  // sized once; never resized, so slot addresses are stable
-  Side producer_;         // tail: next slot to write
-  Side consumer_;         // head: next slot to read
+  // Sized once and never resized, so slot addresses are stable.
+  std::vector<T, detail::CacheLineAllocator<T>> slots_;
+  Side producer_;  // tail: next slot to write
+  Side consumer_;  // head: next slot to read
 };
 
 }  // namespace sensorgate

@@ -66,8 +66,8 @@ class FaultInjector {
  private:
   struct Held {
     OutgoingBatch batch;
-    std::uint32_t batches_to_wait;  // reorder: later batches of the device still to go out first
-    std::int64_t release_time_ns;   // delay: device time after which it goes out
+    std::uint32_t batches_to_wait = 0;  // later batches of the device still to go out first
+    std::int64_t release_time_ns = 0;   // delay: device time after which it goes out
   };
 
   bool chance(double p) { return p > 0 && uniform_(rng_) < p; }

@@ -1,14 +1,17 @@
 #pragma once
-// Simulator: N synthetic headsets publishing FrameBatches, in real time (or a multiple of
-// it) or as fast as the broker takes them. Device i is named "<prefix>-<iiii>", its
-// frames are numbered from 0 and frame k was sampled at start_time + k / rate.
+// Simulator: N headsets publishing FrameBatches, in real time (or a multiple of it) or as
+// fast as the broker takes them. Each plays synthetic EEG or replays a recording. Device i
+// is named "<prefix>-<iiii>" (or `device_id` when there is one device), its frames are
+// numbered from 0 and frame k was sampled at start_time + k / rate.
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "sensorgate/sim/fault_injector.hpp"
 #include "sensorgate/sim/mqtt_frame_publisher.hpp"
+#include "sensorgate/sim/recording.hpp"
 #include "sensorgate/sim/synthetic_eeg.hpp"
 
 namespace sensorgate::sim {
@@ -16,6 +19,11 @@ namespace sensorgate::sim {
 struct SimulatorOptions {
   std::uint32_t devices = 4;
   std::string device_prefix = "sim";
+  /// The id of the only device (devices must be 1); empty: "<prefix>-0000".
+  std::string device_id;
+  /// Replay this recording (every device plays it) instead of synthetic EEG; its channel
+  /// count and rate replace those of `shape`. It ends the run when it ends.
+  std::shared_ptr<const Recording> replay;
   SignalShape shape;
   std::uint32_t batch_frames = 32;
   double duration_s = 10;  ///< seconds of signal per device; 0 = until stopped
@@ -37,6 +45,8 @@ class Simulator {
 
   [[nodiscard]] std::uint64_t frames_per_device() const { return frames_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::int64_t start_time_ns() const { return options_.start_time_ns; }
+  /// Channels and rate actually streamed (a replay's replace the configured ones).
+  [[nodiscard]] const SignalShape& shape() const { return options_.shape; }
   /// Faults injected so far (valid after run()).
   [[nodiscard]] const FaultCounts& faults() const { return fault_counts_; }
 

@@ -68,6 +68,7 @@ class ShardWorker {
     std::size_t taken = 0;  // chunks acquired this tick
   };
 
+  [[nodiscard]] std::size_t max_frames_per_tick(std::uint16_t channels) const;
   void adopt_new_devices();
   /// Policy drop_oldest: discards up to `chunks` of the oldest chunks of `device`.
   void drop_oldest(DeviceState& device, std::uint32_t chunks);

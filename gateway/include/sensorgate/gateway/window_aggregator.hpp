@@ -77,7 +77,11 @@ struct BlockPlan {
 
 class WindowAggregator {
  public:
-  WindowAggregator(const WindowSpec& spec, std::uint16_t channels, double sample_rate_hz);
+  /// `max_frames_between_closes`: the most frames the caller plans between two calls of
+  /// close_ready. The sample history keeps them on top of what open windows need, so a
+  /// backlog drained in one go cannot overwrite samples a window still has to read.
+  WindowAggregator(const WindowSpec& spec, std::uint16_t channels, double sample_rate_hz,
+                   std::size_t max_frames_between_closes);
 
   /// Plans frames [begin, end) of `chunk` (accepted by sequence tracking; event times from
   /// `clock`) into their panes. The jobs point into `chunk`, which must outlive the merge.

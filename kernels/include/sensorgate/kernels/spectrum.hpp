@@ -35,8 +35,8 @@ class BandPowerCalculator {
   ~BandPowerCalculator();
   BandPowerCalculator(const BandPowerCalculator&) = delete;
   BandPowerCalculator& operator=(const BandPowerCalculator&) = delete;
-  BandPowerCalculator(BandPowerCalculator&&) noexcept;
-  BandPowerCalculator& operator=(BandPowerCalculator&&) noexcept;
+  BandPowerCalculator(BandPowerCalculator&& other) noexcept;
+  BandPowerCalculator& operator=(BandPowerCalculator&& other) noexcept;
 
   /// Band powers of `samples` (one channel, in time order) sampled at `rate_hz`. Bands
   /// above the Nyquist frequency get 0. Fewer than 4 samples give all zeros.
