@@ -1,6 +1,7 @@
 #include "sensorgate/kernels/block_stats.hpp"
 
 #include <algorithm>
+#include <array>
 #include <stdexcept>
 #include <string>
 
@@ -16,24 +17,30 @@ class CpuBackend final : public BlockStatsBackend {
     for (const auto& job : jobs) {
       block_moments(job.samples, job.frames, job.channels, moments.data() + job.out_offset);
       if (bins == 0) continue;
-      for (std::uint16_t c = 0; c < job.channels; ++c) {
-        std::uint32_t* counts = histogram.data() + (job.out_offset + c) * bins;
-        std::fill_n(counts, bins, 0U);
-        block_histogram(job.samples, job.frames, job.channels, c, edges, counts);
-      }
+      std::uint32_t* counts = histogram.data() + job.out_offset * bins;
+      std::fill_n(counts, job.channels * bins, 0U);
+      block_histograms(job.samples, job.frames, job.channels, edges, counts);
     }
   }
 };
 
 }  // namespace
 
-void block_histogram(const float* samples, std::size_t frames, std::size_t channels, std::size_t channel,
-                     std::span<const float> edges, std::uint32_t* counts) {
+void block_histograms(const float* samples, std::size_t frames, std::size_t channels, std::span<const float> edges,
+                      std::uint32_t* counts) {
+  const std::size_t bins = histogram_bins(edges);
+  // A sample's bin is the number of edges <= it (so x == edge falls in the bin above it).
+  // Counting edge by edge across a frame's channels is branch-free and vectorises; a
+  // binary search per sample mispredicts about every other branch on noisy EEG and was 5x
+  // slower than the moments themselves (bench_pipeline).
+  std::array<std::uint32_t, kMaxChannels> bin{};
   for (std::size_t f = 0; f < frames; ++f) {
-    const float x = samples[f * channels + channel];
-    // upper_bound: the first edge greater than x, so x == edge falls in the bin above it.
-    const auto bin = std::upper_bound(edges.begin(), edges.end(), x) - edges.begin();
-    ++counts[bin];
+    const float* row = samples + f * channels;
+    std::fill_n(bin.begin(), channels, 0U);
+    for (const float edge : edges) {
+      for (std::size_t c = 0; c < channels; ++c) bin[c] += row[c] >= edge ? 1U : 0U;
+    }
+    for (std::size_t c = 0; c < channels; ++c) ++counts[c * bins + bin[c]];
   }
 }
 

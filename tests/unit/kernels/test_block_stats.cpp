@@ -135,12 +135,21 @@ TEST(CpuBackend, Compute_WithEdges_HistogramMatchesNaiveCount) {
   }
 }
 
-TEST(BlockHistogram, ValueOnAnEdge_CountsInTheBinAboveIt) {
+TEST(BlockHistograms, ValueOnAnEdge_CountsInTheBinAboveIt) {
   const std::vector<float> edges{0, 10};
   const std::vector<float> samples{-1, 0, 5, 10, 11};
   std::vector<std::uint32_t> counts(histogram_bins(edges), 0);
-  block_histogram(samples.data(), samples.size(), 1, 0, edges, counts.data());
+  block_histograms(samples.data(), samples.size(), 1, edges, counts.data());
   EXPECT_EQ(counts, (std::vector<std::uint32_t>{1, 2, 2}));
+}
+
+TEST(BlockHistograms, TwoChannels_CountsAddedPerChannel) {
+  const std::vector<float> edges{0};
+  // Frames (ch0, ch1): (-1, 1), (2, -2), (3, 0).
+  const std::vector<float> samples{-1, 1, 2, -2, 3, 0};
+  std::vector<std::uint32_t> counts{5, 5, 5, 5};  // added to, not overwritten
+  block_histograms(samples.data(), 3, 2, edges, counts.data());
+  EXPECT_EQ(counts, (std::vector<std::uint32_t>{6, 7, 6, 7}));
 }
 
 TEST(BackendFactory, UnknownName_Throws) {

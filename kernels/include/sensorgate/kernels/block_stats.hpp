@@ -30,9 +30,10 @@ inline std::size_t histogram_bins(std::span<const float> edges) {
   return edges.empty() ? 0 : edges.size() + 1;
 }
 
-/// Adds the histogram of channel-strided samples to `counts[0..histogram_bins(edges))`.
-void block_histogram(const float* samples, std::size_t frames, std::size_t channels, std::size_t channel,
-                     std::span<const float> edges, std::uint32_t* counts);
+/// Adds the histograms of every channel of `frames` frame-major frames to `counts`:
+/// channels x histogram_bins(edges), channel-major. At most kMaxChannels channels.
+void block_histograms(const float* samples, std::size_t frames, std::size_t channels, std::span<const float> edges,
+                      std::uint32_t* counts);
 
 class BlockStatsBackend {
  public:
