@@ -1,9 +1,9 @@
 #include "sensorgate/collector/sqlite_store.hpp"
 
 #include <gtest/gtest.h>
-
 #include <sqlite3.h>
 
+#include <chrono>
 #include <fstream>
 
 #include "sensorgate/testing/processes.hpp"
@@ -23,7 +23,7 @@ StoredWindow window(const std::string& gw, const std::string& dev, std::int64_t 
 TEST(SqliteStore, NewFile_MigratedToLatestSchema) {
   testing::TempDir dir;
   SqliteStore store(dir.path() / "a.sqlite");
-  EXPECT_EQ(store.schema_version(), 2);
+  EXPECT_EQ(store.schema_version(), 3);
   EXPECT_EQ(store.count_window_rows(), 0U);
 }
 
@@ -85,6 +85,31 @@ TEST(SqliteStore, HistogramAndBands_StoredPerChannel) {
   sqlite3_close(db);
 }
 
+TEST(SqliteStore, Store_StoredNsIsTheCollectorsWallClockAtCommit) {
+  testing::TempDir dir;
+  const auto path = dir.path() / "a.sqlite";
+  const auto now_ns = [] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const std::int64_t before = now_ns();
+  {
+    SqliteStore store(path);
+    store.store(std::vector{window("gw", "d1", 0, 1)});
+  }
+  const std::int64_t after = now_ns();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "SELECT stored_ns FROM windows", -1, &stmt, nullptr);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  const std::int64_t stored = sqlite3_column_int64(stmt, 0);
+  EXPECT_GE(stored, before);
+  EXPECT_LE(stored, after);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
 TEST(SqliteStore, Reopen_KeepsRowsAndSchema) {
   testing::TempDir dir;
   const auto path = dir.path() / "a.sqlite";
@@ -94,7 +119,7 @@ TEST(SqliteStore, Reopen_KeepsRowsAndSchema) {
     store.store(batch);
   }
   SqliteStore again(path);
-  EXPECT_EQ(again.schema_version(), 2);
+  EXPECT_EQ(again.schema_version(), 3);
   EXPECT_EQ(again.count_window_rows(), 2U);
 }
 

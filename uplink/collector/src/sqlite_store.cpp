@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <chrono>
 #include <span>
 #include <stdexcept>
 
@@ -39,6 +40,11 @@ ALTER TABLE windows ADD COLUMN band_alpha REAL;
 ALTER TABLE windows ADD COLUMN band_beta REAL;
 ALTER TABLE windows ADD COLUMN band_gamma REAL;
 )sql",
+    // 3: when the collector stored the row (ns since the epoch, its wall clock), so that
+    // end-to-end latency (stored_ns - window_end_ns) can be read from the data.
+    R"sql(
+ALTER TABLE windows ADD COLUMN stored_ns INTEGER;
+)sql",
 };
 
 constexpr std::size_t kBands = 5;
@@ -71,13 +77,14 @@ SqliteStore::SqliteStore(const std::filesystem::path& path) : path_(path.string(
   // A redelivered message changes nothing; a correction (higher revision) replaces the row.
   const char* sql =
       "INSERT INTO windows (gateway_id, device_id, channel, window_start_ns, window_end_ns, count, min, max, mean, "
-      "variance, revision, histogram, band_delta, band_theta, band_alpha, band_beta, band_gamma) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) "
+      "variance, revision, histogram, band_delta, band_theta, band_alpha, band_beta, band_gamma, stored_ns) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
       "ON CONFLICT (gateway_id, device_id, channel, window_start_ns) DO UPDATE SET "
       "window_end_ns = excluded.window_end_ns, count = excluded.count, min = excluded.min, max = excluded.max, "
       "mean = excluded.mean, variance = excluded.variance, revision = excluded.revision, "
       "histogram = excluded.histogram, band_delta = excluded.band_delta, band_theta = excluded.band_theta, "
-      "band_alpha = excluded.band_alpha, band_beta = excluded.band_beta, band_gamma = excluded.band_gamma "
+      "band_alpha = excluded.band_alpha, band_beta = excluded.band_beta, band_gamma = excluded.band_gamma, "
+      "stored_ns = excluded.stored_ns "
       "WHERE excluded.revision > windows.revision";
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
@@ -124,6 +131,8 @@ void SqliteStore::migrate() {
 
 std::uint64_t SqliteStore::store(std::span<const StoredWindow> windows) {
   exec("BEGIN IMMEDIATE");
+  const auto stored_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::uint64_t inserted = 0;
   try {
     std::string histogram;
@@ -161,6 +170,7 @@ std::uint64_t SqliteStore::store(std::span<const StoredWindow> windows) {
             sqlite3_bind_double(insert_window_.get(), column, w.band_powers[i * kBands + b]);
           }
         }
+        sqlite3_bind_int64(insert_window_.get(), 18, stored_ns);
         const int rc = sqlite3_step(insert_window_.get());
         sqlite3_reset(insert_window_.get());
         if (rc != SQLITE_DONE) {
