@@ -16,6 +16,8 @@ NATIVE_PKGS=(
   nlohmann-json3-dev libedf-dev libsodium-dev libgtest-dev libgmock-dev libbenchmark-dev libreaderwriterqueue-dev libatomic-queue-dev
   # services and tools the tests and the demo start on loopback
   mosquitto mosquitto-clients sqlite3 postgresql socat
+  # the MQTT TLS tests generate their CA and certificates with the openssl CLI
+  openssl
 )
 
 cross=0

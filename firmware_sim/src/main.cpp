@@ -1,13 +1,19 @@
-// sensorgate-sim: simulated EEG headsets publishing FrameBatches over MQTT.
+// sensorgate-sim: simulated EEG headsets publishing FrameBatches over MQTT or a serial line.
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <charconv>
 #include <thread>
 
 #include "sensorgate/common/cli.hpp"
+#include "sensorgate/common/mqtt_cli_flags.hpp"
+#include "sensorgate/common/mqtt_connection.hpp"
 #include "sensorgate/common/runtime.hpp"
 #include "sensorgate/common/stop_signal.hpp"
+#include "sensorgate/sim/mqtt_frame_publisher.hpp"
+#include "sensorgate/sim/progress_line.hpp"
+#include "sensorgate/sim/serial_frame_writer.hpp"
 #include "sensorgate/sim/simulator.hpp"
 
 namespace {
@@ -22,6 +28,8 @@ struct Settings {
   sensorgate::sim::PublisherOptions mqtt;
   sensorgate::sim::SimulatorOptions sim;
   ReplaySettings replay;
+  /// Write to this serial device instead of publishing over MQTT (serial.port).
+  std::optional<sensorgate::sim::SerialWriterOptions> serial;
   std::string log_level;
 };
 
@@ -49,14 +57,66 @@ double parse_speed(sensorgate::ConfigFile& file) {
   return value;
 }
 
+/// [serial] and what an OpenBCI format demands of the stream: one device of 8 (Cyton) or
+/// 16 (Daisy) channels at 250 or 125 Hz, and no fault its 8-bit packet counter cannot
+/// carry (a duplicate or a reordered packet would read as 255 lost ones).
+void read_serial_settings(sensorgate::ConfigFile& file, Settings& s) {
+  using sensorgate::sim::SerialWireFormat;
+  sensorgate::sim::SerialWriterOptions serial;
+  serial.port = file.get_string("serial.port", "");
+  serial.baud = static_cast<std::uint32_t>(file.get_int("serial.baud", 115200, 50, 4'000'000));
+  const auto format = file.get_choice("serial.format", "framed", {"framed", "openbci-cyton", "openbci-daisy"});
+  serial.format = format == "openbci-cyton"   ? SerialWireFormat::kOpenBciCyton
+                  : format == "openbci-daisy" ? SerialWireFormat::kOpenBciDaisy
+                                              : SerialWireFormat::kFramed;
+  serial.gain = file.get_double("serial.gain", sensorgate::kOpenBciDefaultGain, 1.0, 24.0);
+  serial.garbage_rate = file.get_double("faults.serial_garbage_rate", 0.0, 0.0, 1.0);
+  serial.seed = s.sim.faults.seed;
+  if (serial.port.empty()) return;
+  if (serial.format != SerialWireFormat::kFramed) {
+    const bool daisy = serial.format == SerialWireFormat::kOpenBciDaisy;
+    const auto& f = s.sim.faults;
+    if (f.duplicate_rate > 0) file.fail("faults.duplicate_rate", "not possible with an OpenBCI serial format");
+    if (f.reorder_rate > 0) file.fail("faults.reorder_rate", "not possible with an OpenBCI serial format");
+    if (f.delay_rate > 0) file.fail("faults.delay_rate", "not possible with an OpenBCI serial format");
+    if (s.sim.devices != 1) file.fail("sim.devices", "an OpenBCI serial line carries one device");
+    if (s.replay.path.empty()) {
+      // Synthetic EEG takes the board's shape unless told otherwise, and must match it.
+      if (s.sim.shape.sample_rate_hz == 0) s.sim.shape.sample_rate_hz = daisy ? 125.0 : 250.0;
+      if (s.sim.shape.channels != (daisy ? 16 : 8)) {
+        file.fail("sim.channels", std::string("must be ") + (daisy ? "16 for openbci-daisy" : "8 for openbci-cyton"));
+      }
+    }
+    if (s.sim.shape.sample_rate_hz != 0 && s.sim.shape.sample_rate_hz != (daisy ? 125.0 : 250.0)) {
+      file.fail("sim.sample_rate_hz",
+                std::string("must be ") + (daisy ? "125 for openbci-daisy" : "250 for openbci-cyton"));
+    }
+  }
+  s.serial = serial;
+}
+
+/// An OpenBCI format carries exactly the board's shape; a replay must have it.
+void check_openbci_replay(const Settings& s) {
+  using sensorgate::sim::SerialWireFormat;
+  if (!s.sim.replay || s.serial->format == SerialWireFormat::kFramed) return;
+  const bool daisy = s.serial->format == SerialWireFormat::kOpenBciDaisy;
+  const std::size_t channels = daisy ? 16 : 8;
+  const double rate = daisy ? 125.0 : 250.0;
+  if (s.sim.replay->channels() != channels || s.sim.replay->sample_rate_hz != rate) {
+    throw std::runtime_error(fmt::format(
+        "{}: {} channels at {} Hz, but {} carries {} channels at {} Hz (pick channels with --channels, resample with "
+        "--rate)",
+        s.replay.path, s.sim.replay->channels(), s.sim.replay->sample_rate_hz,
+        daisy ? "openbci-daisy" : "openbci-cyton", channels, rate));
+  }
+}
+
 Settings read_settings(sensorgate::ConfigFile& file) {
   Settings s;
-  s.mqtt.url = file.get_string("mqtt.url", "tcp://127.0.0.1:1883");
+  // A clean session by default: the simulator only publishes, it has nothing to resume.
+  s.mqtt.connection = sensorgate::MqttConnectionOptions::from(file, "sensorgate-sim-" + sensorgate::host_name(), true);
   s.mqtt.topic_prefix = file.get_string("mqtt.topic_prefix", "sensorgate");
-  s.mqtt.client_id = file.get_string("mqtt.client_id", "sensorgate-sim-" + sensorgate::host_name());
   s.mqtt.max_in_flight = static_cast<std::size_t>(file.get_int("mqtt.max_in_flight", 256, 1, 65535));
-  s.mqtt.username = file.get_string("mqtt.username", "");
-  s.mqtt.password = file.get_string("mqtt.password", "");
   s.sim.devices = static_cast<std::uint32_t>(file.get_int("sim.devices", 4, 1, 100'000));
   s.sim.device_prefix = file.get_string("sim.device_prefix", "sim");
   s.sim.shape.channels = static_cast<std::uint16_t>(file.get_int("sim.channels", 16, 1, 256));
@@ -84,6 +144,7 @@ Settings read_settings(sensorgate::ConfigFile& file) {
   f.clock_skew_ppm = file.get_double("faults.clock_skew_ppm", 0.0, -100'000.0, 100'000.0);
   f.seed = static_cast<std::uint64_t>(file.get_int("faults.seed", 1, 0, INT64_MAX));
   f.log_path = file.get_string("faults.log", "");
+  read_serial_settings(file, s);
   s.log_level = file.get_choice("log.level", "info", {"trace", "debug", "info", "warn", "error", "off"});
   file.reject_unknown_keys();
   return s;
@@ -94,6 +155,7 @@ int run(int argc, char** argv) {
   CLI::App app{"sensorgate-sim: simulated EEG headsets publishing frame batches over MQTT (QoS 1)", "sensorgate-sim"};
   sensorgate::CommonFlags common;
   common.add_to(app);
+  sensorgate::MqttCliFlags mqtt_flags;
   std::optional<std::string> mqtt_url;
   std::optional<std::int64_t> devices;
   std::optional<double> duration;
@@ -117,6 +179,10 @@ int run(int argc, char** argv) {
   std::optional<std::string> replay_channels;
   std::optional<double> replay_file_rate;
   std::optional<std::string> device_id;
+  std::optional<std::string> serial_port;
+  std::optional<std::string> serial_format;
+  std::optional<std::int64_t> baud;
+  std::optional<double> garbage_rate;
   app.add_option("--mqtt", mqtt_url, "MQTT broker URL (mqtt.url)");
   app.add_option("--devices", devices, "number of simulated headsets (sim.devices)");
   app.add_option("--duration", duration, "seconds of signal per device, 0 = until Ctrl-C (sim.duration_s)");
@@ -130,6 +196,10 @@ int run(int argc, char** argv) {
   app.add_option("--channels", replay_channels, "channels to replay, e.g. 0-15 or C3,Cz,C4 (replay.channels)");
   app.add_option("--file-rate", replay_file_rate, "sampling rate of a file that states none (replay.file_rate_hz)");
   app.add_option("--device-id", device_id, "id of the single simulated device (sim.device_id)");
+  app.add_option("--serial", serial_port,
+                 "write to this serial device (a pty, /dev/ttyUSB1) instead of MQTT (serial.port)");
+  app.add_option("--serial-format", serial_format, "framed|openbci-cyton|openbci-daisy (serial.format)");
+  app.add_option("--baud", baud, "serial baud rate (serial.baud)");
   auto* faults = app.add_option_group("Fault injection", "every injected fault is written to --fault-log");
   faults->add_option("--drop-rate", drop_rate, "probability a batch is dropped (faults.drop_rate)");
   faults->add_option("--duplicate-rate", duplicate_rate, "probability a batch is sent twice (faults.duplicate_rate)");
@@ -140,13 +210,17 @@ int run(int argc, char** argv) {
   faults->add_option("--burst-rate", burst_rate, "probability a burst of batches is lost (faults.burst_rate)");
   faults->add_option("--burst-batches", burst_batches, "batches per lost burst (faults.burst_batches)");
   faults->add_option("--clock-skew-ppm", skew_ppm, "reported device clock error in ppm (faults.clock_skew_ppm)");
+  faults->add_option("--serial-garbage-rate", garbage_rate,
+                     "probability of random bytes on the serial line before a batch (faults.serial_garbage_rate)");
   faults->add_option("--fault-log", fault_log, "JSON-lines file listing every injected fault (faults.log)");
+  mqtt_flags.add_to(app);
   if (int rc = sensorgate::parse_cli(app, argc, argv); rc >= 0) return rc;
 
   Settings settings;
   try {
     auto file = common.load_config();
     if (mqtt_url) file.set_override("mqtt.url", *mqtt_url, "--mqtt");
+    mqtt_flags.apply_to(file);
     if (devices) file.set_override("sim.devices", *devices, "--devices");
     if (duration) file.set_override("sim.duration_s", *duration, "--duration");
     if (speed) file.set_override("sim.speed", *speed, "--speed");
@@ -169,6 +243,10 @@ int run(int argc, char** argv) {
     if (replay_channels) file.set_override("replay.channels", *replay_channels, "--channels");
     if (replay_file_rate) file.set_override("replay.file_rate_hz", *replay_file_rate, "--file-rate");
     if (device_id) file.set_override("sim.device_id", *device_id, "--device-id");
+    if (serial_port) file.set_override("serial.port", *serial_port, "--serial");
+    if (serial_format) file.set_override("serial.format", *serial_format, "--serial-format");
+    if (baud) file.set_override("serial.baud", *baud, "--baud");
+    if (garbage_rate) file.set_override("faults.serial_garbage_rate", *garbage_rate, "--serial-garbage-rate");
     settings = read_settings(file);
   } catch (const sensorgate::ConfigError& e) {
     return sensorgate::report_config_error(e);
@@ -187,15 +265,30 @@ int run(int argc, char** argv) {
       if (settings.sim.shape.sample_rate_hz == 0) settings.sim.shape.sample_rate_hz = 256.0;
       if (settings.sim.duration_s < 0) settings.sim.duration_s = 10;
     }
-    sensorgate::sim::MqttFramePublisher publisher(settings.mqtt);
-    publisher.connect(std::chrono::seconds(10));
+    std::unique_ptr<sensorgate::sim::BatchPublisher> output;
+    std::string destination;
+    sensorgate::sim::SerialFrameWriter* serial_writer = nullptr;
+    if (settings.serial) {
+      check_openbci_replay(settings);
+      auto writer = std::make_unique<sensorgate::sim::SerialFrameWriter>(*settings.serial);
+      writer->open();
+      serial_writer = writer.get();
+      output = std::move(writer);
+      destination = "serial " + settings.serial->port;
+    } else {
+      auto mqtt = std::make_unique<sensorgate::sim::MqttFramePublisher>(settings.mqtt);
+      mqtt->connect();
+      output = std::move(mqtt);
+      destination = settings.mqtt.connection.url;
+    }
+    auto& publisher = *output;
     sensorgate::sim::Simulator simulator(settings.sim, publisher);
     const auto& s = settings.sim;
     spdlog::info("sim: {} device(s) x {} ch @ {} Hz, seed {}, speed {}, duration {}, start time {} ns, to {}",
                  s.devices, simulator.shape().channels, simulator.shape().sample_rate_hz, s.seed,
                  s.speed > 0 ? fmt::format("{}x", s.speed) : "max",
                  s.duration_s > 0 ? fmt::format("{} s", s.duration_s) : "until stopped", simulator.start_time_ns(),
-                 settings.mqtt.url);
+                 destination);
 
     std::atomic<bool> stop{false};
     std::atomic<bool> done{false};
@@ -209,12 +302,18 @@ int run(int argc, char** argv) {
       }
       done = true;
     });
+    // The progress line draws on stderr when it is a terminal (and logs are not more verbose).
+    sensorgate::sim::ProgressLine progress(simulator.frames_to_send(), simulator.shape().sample_rate_hz,
+                                           isatty(STDERR_FILENO) != 0 ? stderr : nullptr);
+    const auto running_for = [&] { return std::chrono::steady_clock::now() - started; };
     while (!done.load()) {
       if (stop_signal.wait_for(std::chrono::milliseconds(100)) != 0) {
         spdlog::info("sim: signal received, stopping");
         stop = true;
       }
+      progress.update(simulator.frames_per_device(), running_for());
     }
+    progress.finish(simulator.frames_per_device(), running_for());
     runner.join();
     if (failure) std::rethrow_exception(failure);
     publisher.finish(std::chrono::seconds(30));
@@ -224,11 +323,18 @@ int run(int argc, char** argv) {
     spdlog::info("sim: published {} batches ({} frames per device, {:.1f} MB) in {:.2f} s: {:.0f} samples/s",
                  publisher.published(), simulator.frames_per_device(), static_cast<double>(publisher.bytes()) / 1e6,
                  elapsed, elapsed > 0 ? samples / elapsed : 0.0);
+    if (serial_writer != nullptr && settings.serial->garbage_rate > 0) {
+      spdlog::info("sim: serial garbage: {} runs, {} bytes", serial_writer->garbage_runs(),
+                   serial_writer->garbage_bytes());
+    }
     if (s.faults.any_batch_faults()) {
       const auto& f = simulator.faults();
       spdlog::info("sim: injected faults (frames): dropped {}, duplicated {}, reordered {}, delayed {}",
                    f.dropped_frames, f.duplicated_frames, f.reordered_frames, f.delayed_frames);
     }
+  } catch (const sensorgate::MqttConnectError& e) {
+    spdlog::critical("sim: {}", e.what());
+    return sensorgate::kExitMqttConnectFailed;
   } catch (const std::exception& e) {
     spdlog::critical("sim: {}", e.what());
     return 1;

@@ -18,7 +18,7 @@ std::string simulated_device_id(const std::string& prefix, std::uint32_t index) 
   return fmt::format("{}-{:04d}", prefix, index);
 }
 
-Simulator::Simulator(SimulatorOptions options, MqttFramePublisher& publisher)
+Simulator::Simulator(SimulatorOptions options, BatchPublisher& publisher)
     : options_(std::move(options)), publisher_(publisher) {
   if (options_.replay) {
     options_.shape.channels = static_cast<std::uint16_t>(options_.replay->channels());
@@ -28,6 +28,15 @@ Simulator::Simulator(SimulatorOptions options, MqttFramePublisher& publisher)
     constexpr std::int64_t kSecond = 1'000'000'000;
     options_.start_time_ns = (wall_clock_ns() / kSecond + 1) * kSecond;
   }
+}
+
+std::uint64_t Simulator::frames_to_send() const {
+  std::uint64_t frames =
+      options_.duration_s > 0
+          ? static_cast<std::uint64_t>(std::llround(options_.duration_s * options_.shape.sample_rate_hz))
+          : 0;
+  if (options_.replay) frames = frames > 0 ? std::min(frames, options_.replay->frames()) : options_.replay->frames();
+  return frames;
 }
 
 void Simulator::run(const std::atomic<bool>& stop) {
@@ -41,15 +50,18 @@ void Simulator::run(const std::atomic<bool>& stop) {
     generators.emplace_back(options_.seed, d, shape);
     ids.push_back(options_.device_id.empty() ? simulated_device_id(options_.device_prefix, d) : options_.device_id);
   }
-  auto total_frames = options_.duration_s > 0
-                          ? static_cast<std::uint64_t>(std::llround(options_.duration_s * shape.sample_rate_hz))
-                          : UINT64_MAX;
-  if (options_.replay) total_frames = std::min<std::uint64_t>(total_frames, options_.replay->frames());
+  const std::uint64_t total_frames = frames_to_send() > 0 ? frames_to_send() : UINT64_MAX;
   const double period_ns = 1e9 / shape.sample_rate_hz;
   // The device's reported clock: nominal, or skewed (it then runs fast or slow).
   const double reported_period_ns = period_ns * (1.0 + options_.faults.clock_skew_ppm * 1e-6);
   FaultInjector injector(options_.faults, ids);
   std::vector<OutgoingBatch> outgoing;
+  if (options_.speed > 0 && options_.start_time_ns > wall_clock_ns()) {
+    // Like a headset whose clock is set to wall time: frame 0 is measured at its device
+    // time, so device time and wall time agree (end-to-end latency can be read off window
+    // end times) and several simulators given one start time start together.
+    std::this_thread::sleep_for(std::chrono::nanoseconds(options_.start_time_ns - wall_clock_ns()));
+  }
   const auto wall_start = std::chrono::steady_clock::now();
   std::vector<float> samples;
   for (std::uint64_t frame = 0; frame < total_frames && !stop.load(std::memory_order_relaxed);) {

@@ -8,8 +8,13 @@ namespace sensorgate {
 Gateway::Gateway(GatewayConfig config)
     : config_(std::move(config)),
       registry_(config_.ring_capacity_chunks, config_.max_devices),
-      sink_(registry_, config_.full_policy, ingest_stopping_),
-      mqtt_(config_.mqtt, sink_) {
+      mqtt_sink_(registry_, config_.full_policy, ingest_stopping_, "mqtt") {
+  if (config_.mqtt_enabled) mqtt_ = std::make_unique<MqttIngest>(config_.mqtt, mqtt_sink_);
+  if (config_.serial) {
+    serial_sink_ = std::make_unique<IngestSink>(registry_, config_.full_policy, ingest_stopping_,
+                                                "serial:" + config_.serial->port);
+    serial_ = std::make_unique<SerialIngest>(*config_.serial, *serial_sink_);
+  }
   std::vector<uplink::SummaryRing*> rings;
   for (std::size_t i = 0; i < config_.workers; ++i) {
     summary_rings_.push_back(std::make_unique<uplink::SummaryRing>(config_.uplink_ring_capacity));
@@ -34,7 +39,8 @@ void Gateway::start() {
                config_.gateway_id, workers_.size(), workers_.front()->backend_name(),
                config_.worker.windows.length_ns / 1'000'000, config_.worker.windows.allowed_lateness_ns / 1'000'000,
                config_.uplink.endpoint);
-  mqtt_.start(config_.connect_timeout);
+  if (serial_) serial_->start();
+  if (mqtt_) mqtt_->start(config_.connect_timeout);
 }
 
 std::size_t Gateway::stop() {
@@ -43,7 +49,8 @@ std::size_t Gateway::stop() {
   const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_timeout;
   // 1. No new frames: disconnect (the persistent session keeps what arrives meanwhile).
   // The workers still run, so a callback waiting for ring space finishes normally.
-  mqtt_.stop();
+  if (mqtt_) mqtt_->stop();
+  if (serial_) serial_->stop();  // pushes the frames it still held for batching
   ingest_stopping_.store(true);
   // 2. Workers drain their rings and flush every open window into the uplink rings.
   workers_deadline_ns_.store(deadline.time_since_epoch().count());
@@ -58,13 +65,27 @@ std::size_t Gateway::stop() {
 
 GatewaySnapshot Gateway::snapshot() const {
   GatewaySnapshot s;
-  const auto& in = sink_.counters();
-  s.mqtt_messages = mqtt_.messages();
-  s.bad_payloads = mqtt_.decoder().rejected_total();
-  s.frames_in = in.frames.load();
-  s.ring_full_waits = in.ring_full_waits.load();
-  s.rejected_batches = in.rejected_device_limit.load() + in.rejected_layout_change.load();
-  s.frames_dropped_on_stop = in.frames_dropped_on_stop.load();
+  if (mqtt_) {
+    s.mqtt_messages = mqtt_->messages();
+    s.mqtt_connects = mqtt_->connection().connects();
+    s.mqtt_connection_losses = mqtt_->connection().connection_losses();
+    s.mqtt_reconnects = mqtt_->connection().reconnects();
+    s.bad_payloads = mqtt_->decoder().rejected_total();
+  }
+  for (const IngestSink* sink :
+       {static_cast<const IngestSink*>(&mqtt_sink_), static_cast<const IngestSink*>(serial_sink_.get())}) {
+    if (sink == nullptr) continue;
+    const auto& in = sink->counters();
+    s.frames_in += in.frames.load();
+    s.ring_full_waits += in.ring_full_waits.load();
+    s.rejected_batches +=
+        in.rejected_device_limit.load() + in.rejected_layout_change.load() + in.rejected_other_source.load();
+    s.frames_dropped_on_stop += in.frames_dropped_on_stop.load();
+  }
+  if (serial_) {
+    s.serial = serial_->stats();
+    s.bad_payloads += s.serial->bad_payloads;
+  }
   for (const auto& w : workers_) {
     const auto& c = w->counters();
     s.frames_windowed += c.frames.load();
@@ -89,7 +110,7 @@ GatewaySnapshot Gateway::snapshot() const {
     const auto reordered = c.reordered.load();
     s.device_details.push_back(DeviceSnapshot{d.id, d.channels, d.sample_rate_hz, c.frames_accepted.load(),
                                               c.duplicates.load(), reordered, gaps - reordered, c.too_old.load(),
-                                              c.late.load(), c.drift_ppm.load()});
+                                              c.late.load(), c.drift_ppm.load(), d.source});
   }
   return s;
 }
@@ -106,26 +127,49 @@ std::string to_json(const GatewaySnapshot& s) {
                        {"missing", d.missing},
                        {"too_old", d.too_old},
                        {"late", d.late},
-                       {"drift_ppm", d.drift_ppm}});
+                       {"drift_ppm", d.drift_ppm},
+                       {"source", d.source}});
   }
-  const nlohmann::json doc = {{"mqtt_messages", s.mqtt_messages},
-                              {"bad_payloads", s.bad_payloads},
-                              {"frames_in", s.frames_in},
-                              {"frames_windowed", s.frames_windowed},
-                              {"duplicates", s.duplicates},
-                              {"reordered", s.reordered},
-                              {"missing", s.missing},
-                              {"late", s.late},
-                              {"ring_full_waits", s.ring_full_waits},
-                              {"rejected_batches", s.rejected_batches},
-                              {"frames_dropped_on_stop", s.frames_dropped_on_stop},
-                              {"frames_dropped_oldest", s.frames_dropped_oldest},
-                              {"windows_dropped_on_stop", s.windows_dropped_on_stop},
-                              {"windows", s.windows},
-                              {"uplink_sent", s.uplink_sent},
-                              {"uplink_acked", s.uplink_acked},
-                              {"uplink_in_flight", s.uplink_in_flight},
-                              {"devices", devices}};
+  nlohmann::json doc = {{"mqtt_messages", s.mqtt_messages},
+                        {"mqtt_connects", s.mqtt_connects},
+                        {"mqtt_connection_losses", s.mqtt_connection_losses},
+                        {"mqtt_reconnects", s.mqtt_reconnects},
+                        {"bad_payloads", s.bad_payloads},
+                        {"frames_in", s.frames_in},
+                        {"frames_windowed", s.frames_windowed},
+                        {"duplicates", s.duplicates},
+                        {"reordered", s.reordered},
+                        {"missing", s.missing},
+                        {"late", s.late},
+                        {"ring_full_waits", s.ring_full_waits},
+                        {"rejected_batches", s.rejected_batches},
+                        {"frames_dropped_on_stop", s.frames_dropped_on_stop},
+                        {"frames_dropped_oldest", s.frames_dropped_oldest},
+                        {"windows_dropped_on_stop", s.windows_dropped_on_stop},
+                        {"windows", s.windows},
+                        {"uplink_sent", s.uplink_sent},
+                        {"uplink_acked", s.uplink_acked},
+                        {"uplink_in_flight", s.uplink_in_flight},
+                        {"devices", devices}};
+  if (s.serial) {
+    const auto& r = *s.serial;
+    doc["serial"] = {{"port", r.port},
+                     {"format", r.format},
+                     {"bytes_read", r.bytes_read},
+                     {"frames", r.frames},
+                     {"packets", r.packets},
+                     {"bad_payloads", r.bad_payloads},
+                     {"crc_errors", r.crc_errors},
+                     {"cobs_errors", r.cobs_errors},
+                     {"oversize", r.oversize},
+                     {"resyncs", r.resyncs},
+                     {"bytes_discarded", r.bytes_discarded},
+                     {"lost_packets", r.lost_packets},
+                     {"unpaired_daisy", r.unpaired_daisy},
+                     {"read_errors", r.read_errors},
+                     {"reopens", r.reopens},
+                     {"open_failures", r.open_failures}};
+  }
   return doc.dump(2);
 }
 

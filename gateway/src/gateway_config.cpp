@@ -21,14 +21,34 @@ GatewayConfig GatewayConfig::from(ConfigFile& file) {
   c.gateway_id = file.get_string("gateway.id", host_name());
   if (c.gateway_id.empty()) file.fail("gateway.id", "must not be empty");
 
-  c.mqtt.url = file.get_string("mqtt.url", "tcp://127.0.0.1:1883");
-  c.mqtt.client_id = file.get_string("mqtt.client_id", "sensorgate-gw-" + c.gateway_id);
+  // Persistent session by default: with a stable client id the broker queues QoS 1 frames
+  // while the gateway restarts or is disconnected.
+  c.mqtt.connection = MqttConnectionOptions::from(file, "sensorgate-gw-" + c.gateway_id, false);
   c.mqtt.topic_prefix = file.get_string("mqtt.topic_prefix", "sensorgate");
-  c.mqtt.clean_session = file.get_bool("mqtt.clean_session", false);
-  c.mqtt.keepalive = std::chrono::seconds(file.get_int("mqtt.keepalive_s", 20, 1, 3600));
-  c.mqtt.username = file.get_string("mqtt.username", "");
-  c.mqtt.password = file.get_string("mqtt.password", "");
-  c.connect_timeout = milliseconds(file.get_int("mqtt.connect_timeout_ms", 10000, 100, 600'000));
+  c.connect_timeout = c.mqtt.connection.connect_timeout;
+
+  // Serial ingest (one port). With a port configured MQTT is off unless asked for, so a
+  // gateway beside a single board needs no broker.
+  const auto serial_port = file.get_string("serial.port", "");
+  {
+    SerialIngestOptions serial;
+    serial.port = serial_port;
+    serial.baud = static_cast<std::uint32_t>(file.get_int("serial.baud", 115200, 50, 4'000'000));
+    serial.format =
+        *parse_serial_format(file.get_choice("serial.format", "framed", {"framed", "openbci-cyton", "openbci-daisy"}));
+    serial.device_id = file.get_string("serial.device_id", "openbci");
+    if (serial.device_id.empty() || serial.device_id.size() > 64 ||
+        serial.device_id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
+            std::string::npos) {
+      file.fail("serial.device_id", "must be 1-64 characters of [A-Za-z0-9._-]");
+    }
+    serial.gain = file.get_double("serial.gain", kOpenBciDefaultGain, 1.0, 24.0);
+    serial.start_time_ns = file.get_int("serial.start_time_ns", 0, 0, INT64_MAX);
+    serial.reopen_interval = milliseconds(file.get_int("serial.reopen_interval_ms", 1000, 10, 3'600'000));
+    if (!serial_port.empty()) c.serial = std::move(serial);
+  }
+  c.mqtt_enabled = file.get_bool("mqtt.enabled", serial_port.empty());
+  if (!c.mqtt_enabled && !c.serial) file.fail("mqtt.enabled", "no ingest source: enable MQTT or set serial.port");
 
   c.ring_capacity_chunks = power_of_two(file, "ingest.ring_capacity_chunks", 256, 1 << 20);
   c.full_policy = file.get_choice("ingest.full_policy", "block", {"block", "drop_oldest"}) == "drop_oldest"

@@ -17,30 +17,45 @@ void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
 
 }  // namespace
 
-IngestSink::IngestSink(DeviceRegistry& registry, FullPolicy policy, const std::atomic<bool>& stopping)
-    : registry_(registry), policy_(policy), stopping_(stopping) {}
+IngestSink::IngestSink(DeviceRegistry& registry, FullPolicy policy, const std::atomic<bool>& stopping,
+                       std::string source)
+    : registry_(registry), policy_(policy), stopping_(stopping), source_(std::move(source)) {}
 
 DeviceStream* IngestSink::device_for(const DecodedBatch& batch) {
   if (auto it = by_id_.find(batch.device_id); it != by_id_.end()) return it->second;
-  DeviceStream* device = registry_.add(batch.device_id, batch.channels, batch.sample_rate_hz);
-  if (device == nullptr) {
-    if (counters_.rejected_device_limit.load(std::memory_order_relaxed) == 0) {
-      spdlog::warn("ingest: device limit of {} reached; refusing new device '{}' and any further (ingest.max_devices)",
-                   registry_.max_devices(), batch.device_id);
-    }
-    return nullptr;
+  const auto added = registry_.add(batch.device_id, batch.channels, batch.sample_rate_hz, source_);
+  switch (added.status) {
+    case DeviceRegistry::AddStatus::kLimitReached:
+      if (counters_.rejected_device_limit.load(std::memory_order_relaxed) == 0) {
+        spdlog::warn(
+            "ingest ({}): device limit of {} reached; refusing new device '{}' and any further (ingest.max_devices)",
+            source_, registry_.max_devices(), batch.device_id);
+      }
+      bump(counters_.rejected_device_limit);
+      return nullptr;
+    case DeviceRegistry::AddStatus::kOtherSource:
+      // Not cached: the same id keeps being refused (and counted) on every batch.
+      if (counters_.rejected_other_source.load(std::memory_order_relaxed) == 0) {
+        spdlog::warn(
+            "ingest ({}): device '{}' is already streamed by another source; its batches from here are "
+            "dropped (a device's ring has exactly one producer)",
+            source_, batch.device_id);
+      }
+      bump(counters_.rejected_other_source);
+      return nullptr;
+    case DeviceRegistry::AddStatus::kAdded:
+    case DeviceRegistry::AddStatus::kExisting: break;
   }
-  spdlog::info("ingest: new device '{}' ({} channels, {} Hz)", device->id, device->channels, batch.sample_rate_hz);
+  DeviceStream* device = added.device;
+  spdlog::info("ingest ({}): new device '{}' ({} channels, {} Hz)", source_, device->id, device->channels,
+               batch.sample_rate_hz);
   by_id_.emplace(device->id, device);
   return device;
 }
 
 void IngestSink::push(const DecodedBatch& batch) {
   DeviceStream* device = device_for(batch);
-  if (device == nullptr) {
-    bump(counters_.rejected_device_limit);
-    return;
-  }
+  if (device == nullptr) return;  // refused and counted by device_for
   if (batch.channels != device->channels || batch.sample_rate_hz != device->sample_rate_hz) {
     // Sample times and windows are derived from the first batch's layout; a device that
     // changes it mid-stream needs a new id (or a gateway restart).

@@ -1,4 +1,4 @@
-// sensorgate-gateway: MQTT ingest -> event-time windows -> ZeroMQ uplink.
+// sensorgate-gateway: MQTT and serial ingest -> event-time windows -> ZeroMQ uplink.
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
@@ -7,6 +7,8 @@
 #include <fstream>
 
 #include "sensorgate/common/cli.hpp"
+#include "sensorgate/common/mqtt_cli_flags.hpp"
+#include "sensorgate/common/mqtt_connection.hpp"
 #include "sensorgate/common/runtime.hpp"
 #include "sensorgate/common/stop_signal.hpp"
 #include "sensorgate/gateway/gateway.hpp"
@@ -38,6 +40,18 @@ void log_stats(const sensorgate::GatewaySnapshot& now, const std::string& rate) 
       now.devices, rate, now.frames_in, now.frames_windowed, now.bad_payloads, now.duplicates, now.reordered,
       now.missing, now.late, now.ring_full_waits, now.frames_dropped_oldest, now.rejected_batches, now.windows,
       now.uplink_sent, now.uplink_acked, now.uplink_in_flight);
+  if (now.mqtt_connection_losses > 0) {
+    spdlog::info("gateway: mqtt connects {}, connection losses {}, reconnects {}", now.mqtt_connects,
+                 now.mqtt_connection_losses, now.mqtt_reconnects);
+  }
+  if (now.serial) {
+    const auto& r = *now.serial;
+    spdlog::info(
+        "gateway: serial {} ({}): bytes {}, frames {}, packets {}, lost packets {}, resyncs {} ({} bytes skipped), "
+        "crc errors {}, cobs errors {}, oversize {}, bad payloads {}, unpaired daisy {}, read errors {}, reopens {}",
+        r.port, r.format, r.bytes_read, r.frames, r.packets, r.lost_packets, r.resyncs, r.bytes_discarded, r.crc_errors,
+        r.cobs_errors, r.oversize, r.bad_payloads, r.unpaired_daisy, r.read_errors, r.reopens);
+  }
 }
 
 int run(int argc, char** argv) {
@@ -48,6 +62,7 @@ int run(int argc, char** argv) {
       "sensorgate-gateway"};
   sensorgate::CommonFlags common;
   common.add_to(app);
+  sensorgate::MqttCliFlags mqtt_flags;
   std::optional<std::string> mqtt_url;
   std::optional<std::string> uplink;
   std::optional<std::string> gateway_id;
@@ -58,6 +73,10 @@ int run(int argc, char** argv) {
   std::optional<std::int64_t> idle_ms;
   std::optional<std::int64_t> workers;
   std::optional<std::string> backend;
+  std::optional<std::string> serial_port;
+  std::optional<std::string> serial_format;
+  std::optional<std::int64_t> baud;
+  std::optional<std::string> serial_device_id;
   std::string stats_json;
   app.add_option("--mqtt", mqtt_url, "MQTT broker URL (mqtt.url), e.g. tcp://127.0.0.1:1883");
   app.add_option("--uplink", uplink, "collector ZeroMQ endpoint (uplink.endpoint), e.g. tcp://127.0.0.1:5560");
@@ -69,15 +88,30 @@ int run(int argc, char** argv) {
   app.add_option("--idle-timeout-ms", idle_ms, "close a silent device's windows after ms (windows.idle_timeout_ms)");
   app.add_option("--workers", workers, "processing threads (processing.workers)");
   app.add_option("--backend", backend, "compute backend auto|cpu|cuda (processing.backend)");
+  app.add_option("--serial", serial_port,
+                 "read frames from this serial device, e.g. /dev/ttyUSB0 (serial.port); MQTT is then off unless "
+                 "--mqtt is given");
+  app.add_option("--serial-format", serial_format, "framed|openbci-cyton|openbci-daisy (serial.format)");
+  app.add_option("--baud", baud, "serial baud rate, e.g. 115200 (serial.baud)");
+  app.add_option("--serial-device-id", serial_device_id, "device id of an OpenBCI board's stream (serial.device_id)");
   app.add_option("--stats-json", stats_json,
                  "write the counters (totals and per device) as JSON to this file at every statistics interval and "
                  "at exit");
+  mqtt_flags.add_to(app);
   if (int rc = sensorgate::parse_cli(app, argc, argv); rc >= 0) return rc;
 
   sensorgate::GatewayConfig config;
   try {
     auto file = common.load_config();
-    if (mqtt_url) file.set_override("mqtt.url", *mqtt_url, "--mqtt");
+    if (mqtt_url) {
+      file.set_override("mqtt.url", *mqtt_url, "--mqtt");
+      file.set_override("mqtt.enabled", true, "--mqtt");
+    }
+    mqtt_flags.apply_to(file);
+    if (serial_port) file.set_override("serial.port", *serial_port, "--serial");
+    if (serial_format) file.set_override("serial.format", *serial_format, "--serial-format");
+    if (baud) file.set_override("serial.baud", *baud, "--baud");
+    if (serial_device_id) file.set_override("serial.device_id", *serial_device_id, "--serial-device-id");
     if (uplink) file.set_override("uplink.endpoint", *uplink, "--uplink");
     if (gateway_id) file.set_override("gateway.id", *gateway_id, "--gateway-id");
     if (window_ms) file.set_override("windows.length_ms", *window_ms, "--window-ms");
@@ -126,6 +160,9 @@ int run(int argc, char** argv) {
       return 3;
     }
     spdlog::info("gateway: stopped cleanly, every window acknowledged");
+  } catch (const sensorgate::MqttConnectError& e) {
+    spdlog::critical("gateway: {}", e.what());
+    return sensorgate::kExitMqttConnectFailed;
   } catch (const std::exception& e) {
     spdlog::critical("gateway: {}", e.what());
     return 1;

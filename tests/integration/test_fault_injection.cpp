@@ -3,7 +3,6 @@
 // must count every injected fault exactly, store every window once, and compute each
 // window's statistics from exactly the frames that survived.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <csignal>
 #include <fstream>
@@ -15,6 +14,7 @@
 #include "sensorgate/sim/synthetic_eeg.hpp"
 #include "sensorgate/testing/processes.hpp"
 #include "sensorgate/testing/reference_stats.hpp"
+#include "sensorgate/testing/window_rows.hpp"
 
 namespace sensorgate {
 namespace {
@@ -58,28 +58,8 @@ std::map<std::string, Truth> read_fault_log(const std::filesystem::path& path) {
   return truth;
 }
 
-struct Row {
-  std::int64_t count = 0;
-  double min = 0, max = 0, mean = 0, variance = 0;
-};
-
-std::map<std::tuple<std::string, int, std::int64_t>, Row> read_rows(const std::filesystem::path& db) {
-  std::map<std::tuple<std::string, int, std::int64_t>, Row> rows;
-  sqlite3* handle = nullptr;
-  if (sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return rows;
-  sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(handle, "SELECT device_id, channel, window_start_ns, count, min, max, mean, variance FROM windows",
-                     -1, &stmt, nullptr);
-  while (sqlite3_step(stmt) == SQLITE_ROW) {
-    rows[{reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), sqlite3_column_int(stmt, 1),
-          sqlite3_column_int64(stmt, 2)}] =
-        Row{sqlite3_column_int64(stmt, 3), sqlite3_column_double(stmt, 4), sqlite3_column_double(stmt, 5),
-            sqlite3_column_double(stmt, 6), sqlite3_column_double(stmt, 7)};
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(handle);
-  return rows;
-}
+using Row = testing::WindowRow;
+using Key = testing::WindowKey;
 
 TEST(FaultInjection, DropDuplicateReorderSkew_EveryFaultCountedAndWindowsMatchSurvivingFrames) {
   testing::TempDir dir;
@@ -129,7 +109,8 @@ TEST(FaultInjection, DropDuplicateReorderSkew_EveryFaultCountedAndWindowsMatchSu
       << sim_output;
 
   constexpr std::size_t kExpectedRows = std::size_t{kDevices} * kChannels * kSeconds;
-  EXPECT_TRUE(testing::wait_until([&] { return read_rows(db).size() >= kExpectedRows; }, 30s)) << gateway.log();
+  EXPECT_TRUE(testing::wait_until([&] { return testing::read_window_rows(db).size() >= kExpectedRows; }, 30s))
+      << gateway.log();
   gateway.signal(SIGTERM);
   ASSERT_EQ(gateway.wait(15s), 0) << gateway.log();
   collector.signal(SIGTERM);
@@ -154,7 +135,7 @@ TEST(FaultInjection, DropDuplicateReorderSkew_EveryFaultCountedAndWindowsMatchSu
   EXPECT_GT(total_faults, 0U) << "the run must actually inject faults";
 
   // Storage: every window once, statistics of the surviving frames.
-  const auto rows = read_rows(db);
+  const auto rows = testing::read_window_rows(db);
   ASSERT_EQ(rows.size(), kExpectedRows);
   std::vector<float> second(static_cast<std::size_t>(kRate) * kChannels);
   std::vector<float> survivors;

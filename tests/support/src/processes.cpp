@@ -130,15 +130,67 @@ int run_program(std::vector<std::string> argv, std::string& output, std::chrono:
   return status;
 }
 
-MosquittoBroker::MosquittoBroker(const std::filesystem::path& dir) : port_(free_tcp_port()) {
-  const auto conf = dir / "mosquitto.conf";
-  std::ofstream(conf) << "listener " << port_ << " 127.0.0.1\n"
-                      << "allow_anonymous true\npersistence false\n"
-                      << "max_queued_messages 0\nmax_inflight_messages 0\n";
-  process_ = std::make_unique<ChildProcess>(std::vector<std::string>{"/usr/sbin/mosquitto", "-c", conf.string()},
-                                            dir / "mosquitto.log");
+MosquittoOptions& MosquittoOptions::tls(std::filesystem::path ca_file, std::filesystem::path cert_file,
+                                        std::filesystem::path key_file) {
+  ca_file_ = std::move(ca_file);
+  cert_file_ = std::move(cert_file);
+  key_file_ = std::move(key_file);
+  return *this;
+}
+
+MosquittoOptions& MosquittoOptions::require_client_certificate(bool on) {
+  require_client_certificate_ = on;
+  return *this;
+}
+
+MosquittoOptions& MosquittoOptions::password_file(std::filesystem::path file) {
+  password_file_ = std::move(file);
+  return *this;
+}
+
+std::string MosquittoOptions::config_text(int port) const {
+  std::ostringstream conf;
+  conf << "per_listener_settings false\n"
+       << "listener " << port << " 127.0.0.1\n";
+  if (uses_tls()) {
+    conf << "cafile " << ca_file_.string() << "\ncertfile " << cert_file_.string() << "\nkeyfile " << key_file_.string()
+         << "\nrequire_certificate " << (require_client_certificate_ ? "true" : "false") << "\n";
+  }
+  if (password_file_.empty()) {
+    conf << "allow_anonymous true\n";
+  } else {
+    conf << "allow_anonymous false\npassword_file " << password_file_.string() << "\n";
+  }
+  conf << "persistence false\nmax_queued_messages 0\nmax_inflight_messages 0\n";
+  return conf.str();
+}
+
+MosquittoBroker::MosquittoBroker(std::filesystem::path dir, MosquittoOptions options)
+    : dir_(std::move(dir)), options_(std::move(options)), port_(free_tcp_port()) {
+  std::ofstream(dir_ / "mosquitto.conf") << options_.config_text(port_);
+  start();
+}
+
+std::string MosquittoBroker::url() const {
+  return (options_.uses_tls() ? "ssl://127.0.0.1:" : "tcp://127.0.0.1:") + std::to_string(port_);
+}
+
+void MosquittoBroker::stop() {
+  if (!process_) return;
+  process_->signal(SIGTERM);
+  process_->wait(std::chrono::seconds(10));
+  process_.reset();
+}
+
+void MosquittoBroker::start() {
+  stop();
+  // A fresh log per start, so a test reading it sees this run only.
+  log_ = dir_ / ("mosquitto-" + std::to_string(++starts_) + ".log");
+  process_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{"/usr/sbin/mosquitto", "-c", (dir_ / "mosquitto.conf").string()}, log_);
   const bool up = wait_until(
       [this] {
+        if (!process_->running()) return false;
         const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
@@ -149,7 +201,7 @@ MosquittoBroker::MosquittoBroker(const std::filesystem::path& dir) : port_(free_
         return ok;
       },
       std::chrono::seconds(10));
-  if (!up) throw std::runtime_error("mosquitto did not start: " + process_->log());
+  if (!up) throw std::runtime_error("mosquitto did not start: " + read_file(log_));
 }
 
 }  // namespace sensorgate::testing

@@ -69,6 +69,12 @@ class OpenBciEncoder {
     return daisy_ ? 2 * kOpenBciChannelsPerPacket : kOpenBciChannelsPerPacket;
   }
 
+  /// Numbers the next frame `frame_sequence` (its packet counter is the sequence, or twice
+  /// it with a Daisy, modulo 256), so frames skipped by the caller show up as lost packets.
+  void set_next_frame(std::uint64_t frame_sequence) {
+    next_sample_ = static_cast<std::uint8_t>((daisy_ ? 2 * frame_sequence : frame_sequence) & 0xFFU);
+  }
+
  private:
   void put_packet(std::span<const float> uv8, const std::array<std::int16_t, 3>& accel, std::vector<std::uint8_t>& out);
 

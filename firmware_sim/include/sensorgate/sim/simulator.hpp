@@ -9,8 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "sensorgate/sim/batch_publisher.hpp"
 #include "sensorgate/sim/fault_injector.hpp"
-#include "sensorgate/sim/mqtt_frame_publisher.hpp"
 #include "sensorgate/sim/recording.hpp"
 #include "sensorgate/sim/synthetic_eeg.hpp"
 
@@ -38,12 +38,15 @@ std::string simulated_device_id(const std::string& prefix, std::uint32_t index);
 
 class Simulator {
  public:
-  Simulator(SimulatorOptions options, MqttFramePublisher& publisher);
+  Simulator(SimulatorOptions options, BatchPublisher& publisher);
 
   /// Publishes until the duration is reached or `stop` is set.
   void run(const std::atomic<bool>& stop);
 
   [[nodiscard]] std::uint64_t frames_per_device() const { return frames_.load(std::memory_order_relaxed); }
+  /// Frames per device the run will send: the duration, or the replayed file's end,
+  /// whichever comes first; 0 when it runs until stopped.
+  [[nodiscard]] std::uint64_t frames_to_send() const;
   [[nodiscard]] std::int64_t start_time_ns() const { return options_.start_time_ns; }
   /// Channels and rate actually streamed (a replay's replace the configured ones).
   [[nodiscard]] const SignalShape& shape() const { return options_.shape; }
@@ -52,7 +55,7 @@ class Simulator {
 
  private:
   SimulatorOptions options_;
-  MqttFramePublisher& publisher_;
+  BatchPublisher& publisher_;
   std::atomic<std::uint64_t> frames_{0};
   FaultCounts fault_counts_;
 };

@@ -1,7 +1,8 @@
 #pragma once
 // Gateway: the whole edge pipeline, wired in one place, read top to bottom:
 //
-//   MqttIngest (Paho thread) --decode/verify--> IngestSink --FrameChunks--> per-device SpscRing
+//   MqttIngest (Paho thread)     --decode/verify--> IngestSink "mqtt"        --FrameChunks--> per-device SpscRing
+//   SerialIngest (its Asio thread) --decode/verify--> IngestSink "serial:PORT" --FrameChunks--> per-device SpscRing
 //     --> ShardWorker x N (sequence tracking, event-time windows, batched moments backend)
 //     --WindowSummaryRecords--> per-worker SpscRing --> UplinkSender (ZeroMQ, acks, resend)
 //
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +24,7 @@
 #include "sensorgate/gateway/gateway_config.hpp"
 #include "sensorgate/gateway/ingest_sink.hpp"
 #include "sensorgate/gateway/mqtt_ingest.hpp"
+#include "sensorgate/gateway/serial_ingest.hpp"
 #include "sensorgate/gateway/shard_worker.hpp"
 #include "sensorgate/uplink/uplink_sender.hpp"
 
@@ -38,11 +41,15 @@ struct DeviceSnapshot {
   std::uint64_t too_old = 0;
   std::uint64_t late = 0;
   double drift_ppm = 0;
+  std::string source;  ///< the ingest source streaming it ("mqtt", "serial:/dev/ttyUSB0")
 };
 
 /// Totals across the pipeline's stages at one moment, and per device.
 struct GatewaySnapshot {
   std::uint64_t mqtt_messages = 0;
+  std::uint64_t mqtt_connects = 0;  ///< successful broker connections, the first included
+  std::uint64_t mqtt_connection_losses = 0;
+  std::uint64_t mqtt_reconnects = 0;  ///< successful automatic reconnections after a loss
   std::uint64_t bad_payloads = 0;
   std::uint64_t frames_in = 0;
   std::uint64_t frames_windowed = 0;
@@ -51,7 +58,7 @@ struct GatewaySnapshot {
   std::uint64_t missing = 0;
   std::uint64_t late = 0;
   std::uint64_t ring_full_waits = 0;
-  std::uint64_t rejected_batches = 0;  ///< device limit reached or channel count changed
+  std::uint64_t rejected_batches = 0;  ///< device limit reached, channel count changed, or id owned by another source
   std::uint64_t frames_dropped_on_stop = 0;
   std::uint64_t frames_dropped_oldest = 0;  ///< policy drop_oldest
   std::uint64_t windows_dropped_on_stop = 0;
@@ -61,6 +68,7 @@ struct GatewaySnapshot {
   std::uint64_t uplink_in_flight = 0;
   std::size_t devices = 0;
   std::vector<DeviceSnapshot> device_details;
+  std::optional<SerialStats> serial;  ///< when serial ingest is configured
 };
 
 /// The snapshot as JSON (the --stats-json file).
@@ -73,7 +81,8 @@ class Gateway {
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
 
-  /// Starts workers and uplink, then connects ingest; throws when the broker is unreachable.
+  /// Starts workers and uplink, then ingest; throws when the broker is unreachable or the
+  /// serial port cannot be opened.
   void start();
   /// Ordered shutdown (see above); returns the number of summaries left unacknowledged.
   std::size_t stop();
@@ -85,8 +94,11 @@ class Gateway {
   zmq::context_t zmq_{1};
   DeviceRegistry registry_;
   std::atomic<bool> ingest_stopping_{false};
-  IngestSink sink_;
-  MqttIngest mqtt_;
+  // One sink per transport: each is driven by its transport's thread only.
+  IngestSink mqtt_sink_;
+  std::unique_ptr<MqttIngest> mqtt_;  // null when MQTT is disabled
+  std::unique_ptr<IngestSink> serial_sink_;
+  std::unique_ptr<SerialIngest> serial_;  // null without a serial port
   std::vector<std::unique_ptr<uplink::SummaryRing>> summary_rings_;
   std::vector<std::unique_ptr<ShardWorker>> workers_;
   std::unique_ptr<uplink::UplinkSender> uplink_;

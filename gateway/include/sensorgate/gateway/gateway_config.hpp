@@ -3,11 +3,13 @@
 // documents each key) with command-line overrides applied by main().
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "sensorgate/common/config_file.hpp"
 #include "sensorgate/gateway/ingest_sink.hpp"
 #include "sensorgate/gateway/mqtt_ingest.hpp"
+#include "sensorgate/gateway/serial_ingest.hpp"
 #include "sensorgate/gateway/shard_worker.hpp"
 #include "sensorgate/uplink/uplink_sender.hpp"
 
@@ -16,6 +18,10 @@ namespace sensorgate {
 struct GatewayConfig {
   std::string gateway_id;
   MqttIngestOptions mqtt;
+  /// MQTT ingest runs (mqtt.enabled; default: on unless a serial port is configured).
+  bool mqtt_enabled = true;
+  /// Serial ingest from serial.port, when one is configured.
+  std::optional<SerialIngestOptions> serial;
   std::size_t ring_capacity_chunks = 256;
   FullPolicy full_policy = FullPolicy::kBlock;
   std::size_t max_devices = 4096;

@@ -10,7 +10,9 @@
 //   freshest data keeps flowing when processing cannot keep up.
 // Only at shutdown are frames given up here, and counted.
 //
-// Called from one transport thread only: it is the rings' single producer.
+// Each transport (source) has its own IngestSink and calls it from its one thread: that
+// thread is the single producer of the rings of the devices it registered. A device id
+// already registered by another source is refused and counted (rejected_other_source).
 
 #include <atomic>
 #include <cstdint>
@@ -31,6 +33,7 @@ struct IngestCounters {
   std::atomic<std::uint64_t> ring_full_waits{0};         ///< times a full ring made ingest wait
   std::atomic<std::uint64_t> rejected_device_limit{0};   ///< batches of devices beyond max_devices
   std::atomic<std::uint64_t> rejected_layout_change{0};  ///< batches whose channel count or rate changed
+  std::atomic<std::uint64_t> rejected_other_source{0};   ///< batches of a device id owned by another source
   std::atomic<std::uint64_t> frames_dropped_on_stop{0};  ///< frames given up because of shutdown
 };
 
@@ -38,12 +41,15 @@ enum class FullPolicy : std::uint8_t { kBlock, kDropOldest };
 
 class IngestSink {
  public:
-  /// `stopping` turns waiting into giving up (counted) once shutdown has begun.
-  IngestSink(DeviceRegistry& registry, FullPolicy policy, const std::atomic<bool>& stopping);
+  /// `stopping` turns waiting into giving up (counted) once shutdown has begun. `source`
+  /// names the transport ("mqtt", "serial:/dev/ttyUSB0") in the registry and in logs.
+  IngestSink(DeviceRegistry& registry, FullPolicy policy, const std::atomic<bool>& stopping,
+             std::string source = "ingest");
 
   void push(const DecodedBatch& batch);
 
   [[nodiscard]] const IngestCounters& counters() const { return counters_; }
+  [[nodiscard]] const std::string& source() const { return source_; }
 
  private:
   DeviceStream* device_for(const DecodedBatch& batch);
@@ -51,6 +57,7 @@ class IngestSink {
   DeviceRegistry& registry_;
   FullPolicy policy_;
   const std::atomic<bool>& stopping_;
+  std::string source_;
   // Transparent hash: lookups by the batch's string_view allocate nothing.
   struct IdHash {
     using is_transparent = void;

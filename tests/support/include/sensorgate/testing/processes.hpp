@@ -61,15 +61,50 @@ class ChildProcess {
 /// Runs a program to completion; returns its exit status and fills `output`.
 int run_program(std::vector<std::string> argv, std::string& output, std::chrono::milliseconds timeout);
 
-/// A real mosquitto on 127.0.0.1:<free port>, configured for lossless QoS 1 load.
-class MosquittoBroker {
+/// How a MosquittoBroker listens; built in option-builder style, e.g.
+/// `MosquittoOptions().tls(ca, cert, key).require_client_certificate().password_file(p)`.
+class MosquittoOptions {
  public:
-  explicit MosquittoBroker(const std::filesystem::path& dir);
-  [[nodiscard]] int port() const { return port_; }
-  [[nodiscard]] std::string url() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+  /// A TLS listener with this CA (which signs accepted client certificates) and server
+  /// certificate and key (PEM files the broker's user must be able to read).
+  MosquittoOptions& tls(std::filesystem::path ca_file, std::filesystem::path cert_file, std::filesystem::path key_file);
+  /// Clients must present a certificate signed by the CA (mutual TLS).
+  MosquittoOptions& require_client_certificate(bool on = true);
+  /// Only users in this mosquitto_passwd file may connect; anonymous clients are refused.
+  MosquittoOptions& password_file(std::filesystem::path file);
+
+  [[nodiscard]] bool uses_tls() const { return !ca_file_.empty(); }
+  /// The mosquitto.conf text for a listener on `port`.
+  [[nodiscard]] std::string config_text(int port) const;
 
  private:
+  std::filesystem::path ca_file_;
+  std::filesystem::path cert_file_;
+  std::filesystem::path key_file_;
+  bool require_client_certificate_ = false;
+  std::filesystem::path password_file_;
+};
+
+/// A real mosquitto on 127.0.0.1:<free port>, configured for lossless QoS 1 load, without
+/// broker persistence (a restart forgets sessions, as a development broker does).
+class MosquittoBroker {
+ public:
+  explicit MosquittoBroker(std::filesystem::path dir, MosquittoOptions options = {});
+  [[nodiscard]] int port() const { return port_; }
+  /// ssl://127.0.0.1:<port> for a TLS listener, tcp://127.0.0.1:<port> otherwise.
+  [[nodiscard]] std::string url() const;
+  /// Stops the broker (SIGTERM, then waits for it to exit).
+  void stop();
+  /// Starts it again on the same port and waits until it accepts connections.
+  void start();
+  [[nodiscard]] std::string log() const { return read_file(log_); }
+
+ private:
+  std::filesystem::path dir_;
+  std::filesystem::path log_;
+  MosquittoOptions options_;
   int port_;
+  int starts_ = 0;
   std::unique_ptr<ChildProcess> process_;
 };
 
