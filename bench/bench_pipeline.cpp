@@ -59,7 +59,7 @@ void BM_DecodeRingStats(benchmark::State& state) {
   const bool bands = state.range(1) != 0;
   const auto& stream = payloads();
   std::uint64_t windows = 0;
-  for (auto _ : state) {
+  for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): Google Benchmark's loop idiom
     sensorgate::DeviceRegistry registry(256, kDevices);
     std::atomic<bool> stopping{false};
     sensorgate::IngestSink sink(registry, sensorgate::FullPolicy::kBlock, stopping, "bench");

@@ -34,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "sensorgate/common/cli.hpp"
 #include "sensorgate/testing/processes.hpp"
 
 namespace {
@@ -94,7 +95,7 @@ struct ProcMeter {
     if (s.peak_rss_kib > 0) last = s;  // an exited process (a zombie has no memory) keeps its last reading
   }
   [[nodiscard]] nlohmann::json report(double seconds) const {
-    const double ticks_per_s = static_cast<double>(sysconf(_SC_CLK_TCK));
+    const auto ticks_per_s = static_cast<double>(sysconf(_SC_CLK_TCK));
     return {{"cpu_percent", 100.0 * (last.cpu_ticks - first.cpu_ticks) / ticks_per_s / seconds},
             {"peak_rss_mib", last.peak_rss_kib / 1024.0}};
   }
@@ -297,7 +298,9 @@ nlohmann::json run_level(const Options& o, int headsets, const std::filesystem::
       {"zero_loss", lost == 0 && sim_failures == 0},
       {"kept_real_time", kept_real_time},
       {"slowest_sim_wall_s", slowest_sim_s},
-      {"sustained_samples_per_s", static_cast<double>(totals.samples) / std::max(o.duration_s, slowest_sim_s)},
+      // Over the signal's duration when real time was kept, else over the time it really took.
+      {"sustained_samples_per_s",
+       static_cast<double>(totals.samples) / (kept_real_time ? o.duration_s : slowest_sim_s)},
       {"window_rows", totals.rows},
       {"latency_ms",
        {{"windows", totals.latency_ms.size()},
@@ -309,9 +312,7 @@ nlohmann::json run_level(const Options& o, int headsets, const std::filesystem::
       {"gateway_counters", gateway_stats}};
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   Options o;
   CLI::App app{"sensorgate-load-harness: N simulated headsets through mosquitto, gateway and collector; prints JSON"};
   app.add_option("--headsets", o.headsets, "headset counts to run, one level each, e.g. 250,500,1000")->delimiter(',');
@@ -324,7 +325,7 @@ int main(int argc, char** argv) {
   app.add_option("--lateness-ms", o.lateness_ms, "gateway allowed lateness (a floor under the latency)");
   app.add_option("--bin-dir", o.bin_dir, "build directory holding the executables")->check(CLI::ExistingDirectory);
   app.add_option("--keep", o.work_dir, "keep logs and databases under this directory");
-  CLI11_PARSE(app, argc, argv);
+  if (const int code = sensorgate::parse_cli(app, argc, argv); code >= 0) return code;
 
   nlohmann::json levels = nlohmann::json::array();
   for (const int headsets : o.headsets) {
@@ -354,4 +355,10 @@ int main(int argc, char** argv) {
                      {"levels", levels}};
   std::cout << out.dump(2) << "\n";
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return sensorgate::guarded_main(argc, argv, run);
 }
