@@ -111,6 +111,66 @@ void check_openbci_replay(const Settings& s) {
   }
 }
 
+/// [signal]: the parts of the synthetic EEG and their amplitudes (docs/synthetic-eeg.md).
+void read_signal_settings(sensorgate::ConfigFile& file, sensorgate::sim::SignalShape& shape) {
+  constexpr double kMaxUv = 1e6;
+  shape.background_uv = file.get_double("signal.background_uv", shape.background_uv, 0.0, kMaxUv);
+  shape.alpha_uv = file.get_double("signal.alpha_uv", shape.alpha_uv, 0.0, kMaxUv);
+  shape.alpha_hz = file.get_double("signal.alpha_hz", shape.alpha_hz, 1.0, 100.0);
+  shape.alpha_burst_s = file.get_double("signal.alpha_burst_s", shape.alpha_burst_s, 0.1, 3600.0);
+  shape.alpha_gap_s = file.get_double("signal.alpha_gap_s", shape.alpha_gap_s, 0.01, 3600.0);
+  shape.line_uv = file.get_double("signal.line_uv", shape.line_uv, 0.0, kMaxUv);
+  shape.line_hz = file.get_double("signal.line_hz", shape.line_hz, 1.0, 1000.0);
+  shape.blinks_per_s = file.get_double("signal.blinks_per_s", shape.blinks_per_s, 0.0, 10.0);
+  shape.blink_uv = file.get_double("signal.blink_uv", shape.blink_uv, 0.0, kMaxUv);
+  shape.muscle_per_s = file.get_double("signal.muscle_per_s", shape.muscle_per_s, 0.0, 10.0);
+  shape.muscle_uv = file.get_double("signal.muscle_uv", shape.muscle_uv, 0.0, kMaxUv);
+  shape.muscle_s = file.get_double("signal.muscle_s", shape.muscle_s, 0.01, 60.0);
+  shape.offset_uv = file.get_double("signal.offset_uv", shape.offset_uv, -kMaxUv, kMaxUv);
+}
+
+/// [anomalies]: labelled anomalies at a rate or on a schedule, and the labels file.
+void read_anomaly_settings(sensorgate::ConfigFile& file, sensorgate::sim::AnomalyOptions& a) {
+  using sensorgate::sim::AnomalyChannels;
+  a.rate_per_hour = file.get_double("anomalies.rate_per_hour", 0.0, 0.0, 1e6);
+  const std::string types = file.get_string("anomalies.types", "spike,seizure,flat,pop,disconnect");
+  a.types.clear();
+  for (std::size_t from = 0; from <= types.size();) {
+    const auto to = std::min(types.find(',', from), types.size());
+    const auto name = types.substr(from, to - from);
+    if (name.find_first_not_of(' ') != std::string::npos) {
+      const auto type = sensorgate::sim::parse_anomaly_type(name);
+      if (!type) file.fail("anomalies.types", "unknown type \"" + name + "\" (spike, seizure, flat, pop, disconnect)");
+      a.types.push_back(*type);
+    }
+    from = to + 1;
+  }
+  if (a.types.empty()) file.fail("anomalies.types", "needs at least one type");
+  try {
+    a.channels = AnomalyChannels::parse(file.get_string("anomalies.channels", ""));
+  } catch (const std::invalid_argument& e) {
+    file.fail("anomalies.channels", e.what());
+  }
+  try {
+    a.schedule = sensorgate::sim::parse_anomaly_schedule(file.get_string("anomalies.schedule", ""));
+  } catch (const std::invalid_argument& e) {
+    file.fail("anomalies.schedule", e.what());
+  }
+  a.min_gap_s = file.get_double("anomalies.min_gap_s", a.min_gap_s, 0.0, 1e6);
+  a.spike_uv = file.get_double("anomalies.spike_uv", a.spike_uv, 0.0, 1e6);
+  a.spike_ms = file.get_double("anomalies.spike_ms", a.spike_ms, 1.0, 10'000.0);
+  a.seizure_uv = file.get_double("anomalies.seizure_uv", a.seizure_uv, 0.0, 1e6);
+  a.seizure_s = file.get_double("anomalies.seizure_s", a.seizure_s, 0.01, 3600.0);
+  a.seizure_hz = file.get_double("anomalies.seizure_hz", a.seizure_hz, 0.1, 100.0);
+  a.flat_s = file.get_double("anomalies.flat_s", a.flat_s, 0.01, 3600.0);
+  a.pop_uv = file.get_double("anomalies.pop_uv", a.pop_uv, 0.0, 1e6);
+  a.pop_s = file.get_double("anomalies.pop_s", a.pop_s, 0.01, 3600.0);
+  a.disconnect_s = file.get_double("anomalies.disconnect_s", a.disconnect_s, 0.01, 3600.0);
+  a.disconnect_rail = file.get_choice("anomalies.disconnect", "rail", {"rail", "zero"}) == "rail";
+  a.rail_uv = file.get_double("anomalies.rail_uv", a.rail_uv, 0.0, 1e9);
+  a.labels_path = file.get_string("anomalies.labels", "");
+}
+
 Settings read_settings(sensorgate::ConfigFile& file) {
   Settings s;
   // A clean session by default: the simulator only publishes, it has nothing to resume.
@@ -132,6 +192,8 @@ Settings read_settings(sensorgate::ConfigFile& file) {
   s.sim.speed = parse_speed(file);
   s.sim.seed = static_cast<std::uint64_t>(file.get_int("sim.seed", 1, 0, INT64_MAX));
   s.sim.start_time_ns = file.get_int("sim.start_time_ns", 0, 0, INT64_MAX);
+  read_signal_settings(file, s.sim.shape);
+  read_anomaly_settings(file, s.sim.anomalies);
   auto& f = s.sim.faults;
   f.drop_rate = file.get_double("faults.drop_rate", 0.0, 0.0, 1.0);
   f.duplicate_rate = file.get_double("faults.duplicate_rate", 0.0, 0.0, 1.0);
@@ -183,6 +245,11 @@ int run(int argc, char** argv) {
   std::optional<std::string> serial_format;
   std::optional<std::int64_t> baud;
   std::optional<double> garbage_rate;
+  std::optional<double> line_hz;
+  std::optional<double> anomaly_rate;
+  std::optional<std::string> anomaly_types;
+  std::optional<std::string> anomaly_schedule;
+  std::optional<std::string> labels;
   app.add_option("--mqtt", mqtt_url, "MQTT broker URL (mqtt.url)");
   app.add_option("--devices", devices, "number of simulated headsets (sim.devices)");
   app.add_option("--duration", duration, "seconds of signal per device, 0 = until Ctrl-C (sim.duration_s)");
@@ -213,6 +280,15 @@ int run(int argc, char** argv) {
   faults->add_option("--serial-garbage-rate", garbage_rate,
                      "probability of random bytes on the serial line before a batch (faults.serial_garbage_rate)");
   faults->add_option("--fault-log", fault_log, "JSON-lines file listing every injected fault (faults.log)");
+  app.add_option("--line-hz", line_hz, "mains frequency of the synthetic line noise, 50 or 60 (signal.line_hz)");
+  auto* anomalies = app.add_option_group("Anomalies", "labelled anomalies; ground truth goes to --labels");
+  anomalies->add_option("--anomaly-rate-per-hour", anomaly_rate,
+                        "random anomalies per device and hour (anomalies.rate_per_hour)");
+  anomalies->add_option("--anomaly-types", anomaly_types,
+                        "comma-separated: spike,seizure,flat,pop,disconnect (anomalies.types)");
+  anomalies->add_option("--anomaly-schedule", anomaly_schedule,
+                        "DEVICE:TYPE:START_S[:DURATION_S[:CHANNELS]] entries separated by ';' (anomalies.schedule)");
+  anomalies->add_option("--labels", labels, "CSV file of injected anomaly intervals (anomalies.labels)");
   mqtt_flags.add_to(app);
   if (int rc = sensorgate::parse_cli(app, argc, argv); rc >= 0) return rc;
 
@@ -247,6 +323,11 @@ int run(int argc, char** argv) {
     if (serial_format) file.set_override("serial.format", *serial_format, "--serial-format");
     if (baud) file.set_override("serial.baud", *baud, "--baud");
     if (garbage_rate) file.set_override("faults.serial_garbage_rate", *garbage_rate, "--serial-garbage-rate");
+    if (line_hz) file.set_override("signal.line_hz", *line_hz, "--line-hz");
+    if (anomaly_rate) file.set_override("anomalies.rate_per_hour", *anomaly_rate, "--anomaly-rate-per-hour");
+    if (anomaly_types) file.set_override("anomalies.types", *anomaly_types, "--anomaly-types");
+    if (anomaly_schedule) file.set_override("anomalies.schedule", *anomaly_schedule, "--anomaly-schedule");
+    if (labels) file.set_override("anomalies.labels", *labels, "--labels");
     settings = read_settings(file);
   } catch (const sensorgate::ConfigError& e) {
     return sensorgate::report_config_error(e);
@@ -326,6 +407,10 @@ int run(int argc, char** argv) {
     if (serial_writer != nullptr && settings.serial->garbage_rate > 0) {
       spdlog::info("sim: serial garbage: {} runs, {} bytes", serial_writer->garbage_runs(),
                    serial_writer->garbage_bytes());
+    }
+    if (s.anomalies.enabled()) {
+      spdlog::info("sim: injected {} labelled anomalies{}", simulator.anomalies_injected(),
+                   s.anomalies.labels_path.empty() ? "" : " (labels in " + s.anomalies.labels_path + ")");
     }
     if (s.faults.any_batch_faults()) {
       const auto& f = simulator.faults();

@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include "sensorgate/common/runtime.hpp"
+#include "sensorgate/sim/label_writer.hpp"
 #include "sensorgate/uplink/codec.hpp"
 
 namespace sensorgate::sim {
@@ -55,6 +57,20 @@ void Simulator::run(const std::atomic<bool>& stop) {
   // The device's reported clock: nominal, or skewed (it then runs fast or slow).
   const double reported_period_ns = period_ns * (1.0 + options_.faults.clock_skew_ppm * 1e-6);
   FaultInjector injector(options_.faults, ids);
+  // Anomalies go over the samples before encoding; labels use nominal frame times (the
+  // true device time, whatever clock skew the reported timestamps suffer).
+  std::optional<LabelWriter> labels;
+  if (!options_.anomalies.labels_path.empty()) labels.emplace(options_.anomalies.labels_path);
+  std::vector<AnomalyInjector> anomalies;
+  if (options_.anomalies.enabled()) {
+    for (std::uint32_t d = 0; d < options_.devices; ++d) {
+      anomalies.emplace_back(options_.anomalies, options_.seed, d, shape.channels, shape.sample_rate_hz,
+                             [this, &labels, &ids, d, period_ns](const InjectedAnomaly& anomaly) {
+                               ++anomalies_injected_;
+                               if (labels) labels->write(ids[d], anomaly, options_.start_time_ns, period_ns);
+                             });
+    }
+  }
   std::vector<OutgoingBatch> outgoing;
   if (options_.speed > 0 && options_.start_time_ns > wall_clock_ns()) {
     // Like a headset whose clock is set to wall time: frame 0 is measured at its device
@@ -84,6 +100,7 @@ void Simulator::run(const std::atomic<bool>& stop) {
       } else {
         generators[d].generate(samples);
       }
+      if (!anomalies.empty()) anomalies[d].apply(samples, frame);
       outgoing.clear();
       injector.submit(OutgoingBatch{d, frame, n, end_time,
                                     uplink::encode_frame_batch(ids[d], frame, reported_time, shape.sample_rate_hz,

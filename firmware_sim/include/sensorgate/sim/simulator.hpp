@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "sensorgate/sim/anomaly_injector.hpp"
 #include "sensorgate/sim/batch_publisher.hpp"
 #include "sensorgate/sim/fault_injector.hpp"
 #include "sensorgate/sim/recording.hpp"
@@ -31,6 +32,8 @@ struct SimulatorOptions {
   std::uint64_t seed = 1;
   std::int64_t start_time_ns = 0;  ///< device time of frame 0; 0 = now, rounded up to a whole second
   FaultOptions faults;
+  /// Labelled anomalies written over each device's samples (synthetic or replayed).
+  AnomalyOptions anomalies;
 };
 
 /// "<prefix>-<index, 4 digits>", the id of simulated device `index`.
@@ -52,12 +55,15 @@ class Simulator {
   [[nodiscard]] const SignalShape& shape() const { return options_.shape; }
   /// Faults injected so far (valid after run()).
   [[nodiscard]] const FaultCounts& faults() const { return fault_counts_; }
+  /// Anomalies injected so far, all devices (valid after run()).
+  [[nodiscard]] std::uint64_t anomalies_injected() const { return anomalies_injected_; }
 
  private:
   SimulatorOptions options_;
   BatchPublisher& publisher_;
   std::atomic<std::uint64_t> frames_{0};
   FaultCounts fault_counts_;
+  std::uint64_t anomalies_injected_ = 0;
 };
 
 }  // namespace sensorgate::sim
