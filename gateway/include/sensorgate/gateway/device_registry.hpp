@@ -76,10 +76,6 @@ class DeviceRegistry {
   /// Registers `id` for `source` (any thread; serialised by a mutex). An id registered by
   /// another source is refused, so each ring keeps a single producer.
   AddResult add(std::string_view id, std::uint16_t channels, double sample_rate_hz, std::string_view source);
-  /// Single-source shorthand: the device, or nullptr when refused.
-  DeviceStream* add(std::string_view id, std::uint16_t channels, double sample_rate_hz) {
-    return add(id, channels, sample_rate_hz, {}).device;
-  }
 
   /// Number of devices; entries below it are safe to read from any thread.
   [[nodiscard]] std::size_t size() const { return size_.load(std::memory_order_acquire); }
