@@ -63,7 +63,7 @@ void BM_DecodeRingStats(benchmark::State& state) {
     sensorgate::DeviceRegistry registry(256, kDevices);
     std::atomic<bool> stopping{false};
     sensorgate::IngestSink sink(registry, sensorgate::FullPolicy::kBlock, stopping, "bench");
-    sensorgate::uplink::SummaryRing summaries(8192);
+    sensorgate::uplink::UplinkRing summaries(8192);
     sensorgate::WorkerOptions options;
     options.windows.band_powers = bands;
     if (histograms) options.windows.histogram_edges = {-100, -50, -20, -10, 0, 10, 20, 50, 100};

@@ -18,6 +18,8 @@ NATIVE_PKGS=(
   mosquitto mosquitto-clients sqlite3 postgresql socat
   # the MQTT TLS tests generate their CA and certificates with the openssl CLI
   openssl
+  # bench/evaluate.sh: dataset preparation and the scikit-learn baselines
+  python3-numpy python3-sklearn
 )
 
 cross=0

@@ -15,12 +15,13 @@ Gateway::Gateway(GatewayConfig config)
                                                 "serial:" + config_.serial->port);
     serial_ = std::make_unique<SerialIngest>(*config_.serial, *serial_sink_);
   }
-  std::vector<uplink::SummaryRing*> rings;
+  std::vector<uplink::UplinkRing*> rings;
   for (std::size_t i = 0; i < config_.workers; ++i) {
-    summary_rings_.push_back(std::make_unique<uplink::SummaryRing>(config_.uplink_ring_capacity));
-    rings.push_back(summary_rings_.back().get());
+    output_rings_.push_back(std::make_unique<uplink::UplinkRing>(config_.uplink_ring_capacity));
+    rings.push_back(output_rings_.back().get());
     workers_.push_back(std::make_unique<ShardWorker>(i, config_.workers, registry_, config_.worker,
-                                                     kernels::make_backend(config_.backend), *summary_rings_.back()));
+                                                     kernels::make_failover_backend(config_.backend, config_.failover),
+                                                     *output_rings_.back()));
   }
   uplink_ = std::make_unique<uplink::UplinkSender>(zmq_, config_.uplink, std::move(rings));
 }
@@ -97,6 +98,12 @@ GatewaySnapshot Gateway::snapshot() const {
     s.windows += c.windows_closed.load();
     s.ring_full_waits += c.uplink_full_waits.load();
     s.windows_dropped_on_stop += c.windows_dropped_on_stop.load();
+    s.windows_scored += c.windows_scored.load();
+    s.windows_unscorable += c.windows_unscorable.load();
+    s.anomaly_events += c.anomaly_events.load();
+    s.events_dropped_on_stop += c.events_dropped_on_stop.load();
+    s.gpu_failures += c.scoring_failures.load() + c.stats_failures.load();
+    s.cpu_fallback_batches += c.scoring_fallbacks.load();
   }
   const auto& u = uplink_->counters();
   s.uplink_sent = u.sent.load();
@@ -147,6 +154,12 @@ std::string to_json(const GatewaySnapshot& s) {
                         {"frames_dropped_oldest", s.frames_dropped_oldest},
                         {"windows_dropped_on_stop", s.windows_dropped_on_stop},
                         {"windows", s.windows},
+                        {"windows_scored", s.windows_scored},
+                        {"windows_unscorable", s.windows_unscorable},
+                        {"anomaly_events", s.anomaly_events},
+                        {"events_dropped_on_stop", s.events_dropped_on_stop},
+                        {"gpu_failures", s.gpu_failures},
+                        {"cpu_fallback_batches", s.cpu_fallback_batches},
                         {"uplink_sent", s.uplink_sent},
                         {"uplink_acked", s.uplink_acked},
                         {"uplink_in_flight", s.uplink_in_flight},

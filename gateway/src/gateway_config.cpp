@@ -1,6 +1,7 @@
 #include "sensorgate/gateway/gateway_config.hpp"
 
 #include <bit>
+#include <limits>
 
 #include "sensorgate/common/runtime.hpp"
 
@@ -78,6 +79,33 @@ GatewayConfig GatewayConfig::from(ConfigFile& file) {
   c.backend = file.get_choice("processing.backend", "cpu", {"auto", "cpu", "cuda"});
   c.worker.max_chunks_per_device =
       static_cast<std::size_t>(file.get_int("processing.max_chunks_per_tick", 64, 1, 1 << 20));
+
+  auto& a = c.worker.anomaly;
+  a.backend = c.backend;
+  a.enabled = file.get_bool("anomaly.enabled", true);
+  const auto method = file.get_choice("anomaly.method", "kmeans", {"kmeans", "knn", "lof"});
+  a.method = method == "lof" ? ScoreMethod::kLof : method == "knn" ? ScoreMethod::kKthDistance : ScoreMethod::kKMeans;
+  a.clusters = static_cast<std::size_t>(file.get_int("anomaly.clusters", 8, 1, 1024));
+  a.kmeans_half_life_windows = file.get_double("anomaly.kmeans_half_life_windows", 3600, 1, 1e12);
+  a.neighbours = static_cast<std::size_t>(file.get_int("anomaly.neighbours", 10, 1, 32));
+  a.max_reference = static_cast<std::size_t>(file.get_int("anomaly.max_reference", 10000, 33, 100'000));
+  const double z_half_life = file.get_double("anomaly.zscore_half_life_windows", 0, 0, 1e12);
+  a.zscore_half_life_windows = z_half_life > 0 ? z_half_life : std::numeric_limits<double>::infinity();
+  a.learn_online = file.get_bool("anomaly.learn_online", true);
+  a.warmup_windows = static_cast<std::size_t>(file.get_int("anomaly.warmup_windows", 60, 1, 1'000'000));
+  a.enter_threshold = file.get_double("anomaly.enter_threshold", 3.0, 0.0, 1e9);
+  a.exit_threshold = file.get_double("anomaly.exit_threshold", 2.0, 0.0, 1e9);
+  if (a.exit_threshold > a.enter_threshold) file.fail("anomaly.exit_threshold", "must not exceed enter_threshold");
+  a.min_duration_windows = static_cast<std::size_t>(file.get_int("anomaly.min_duration_windows", 1, 1, 1'000'000));
+  a.max_channels = static_cast<std::size_t>(file.get_int("anomaly.max_channels", 3, 0, 256));
+  a.failover.retry_after_searches =
+      static_cast<std::uint64_t>(file.get_int("processing.gpu_retry_after_batches", 100, 1, 1'000'000'000));
+  a.failover.fail_primary_after =
+      static_cast<std::uint64_t>(file.get_int("fault.cuda_fail_after_batches", 0, 0, INT64_MAX));
+  if (a.enabled && !w.band_powers) {
+    file.fail("anomaly.enabled", "anomaly scoring needs windows.band_powers = true (its features include them)");
+  }
+  c.failover = a.failover;
 
   c.uplink.endpoint = file.get_string("uplink.endpoint", "tcp://127.0.0.1:5560");
   c.uplink.gateway_id = c.gateway_id;

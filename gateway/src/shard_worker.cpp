@@ -1,18 +1,29 @@
 #include "sensorgate/gateway/shard_worker.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <thread>
 
 namespace sensorgate {
 
 ShardWorker::ShardWorker(std::size_t shard, std::size_t shards, DeviceRegistry& registry, WorkerOptions options,
-                         std::unique_ptr<kernels::BlockStatsBackend> backend, uplink::SummaryRing& output)
+                         std::unique_ptr<kernels::BlockStatsBackend> backend, uplink::UplinkRing& output)
     : shard_(shard),
       shards_(shards),
       registry_(registry),
       options_(std::move(options)),
       backend_(std::move(backend)),
-      output_(output) {}
+      output_(output) {
+  if (options_.anomaly.enabled) anomaly_.emplace(options_.anomaly);
+}
+
+std::string_view ShardWorker::scoring_backend_name() const {
+  return anomaly_ ? anomaly_->backend_name() : std::string_view();
+}
+
+const kernels::FailoverCounters* ShardWorker::scoring_counters() const {
+  return anomaly_ ? &anomaly_->backend_counters() : nullptr;
+}
 
 std::size_t ShardWorker::max_frames_per_tick(std::uint16_t channels) const {
   // A tick plans up to max_chunks_per_device chunks of a device before closing its windows.
@@ -74,8 +85,10 @@ std::size_t ShardWorker::tick(bool flush_all) {
     plan_.merge(moments_, histogram_, bins);
   }
   const auto now = std::chrono::steady_clock::now();
-  for (auto& device : devices_) {
-    closed_.clear();
+  closed_.clear();
+  closed_device_.clear();
+  for (std::size_t d = 0; d < devices_.size(); ++d) {
+    auto& device = devices_[d];
     if (device.taken > 0) {
       device.stream->ring.release_read(device.taken);
       device.last_data = now;
@@ -84,18 +97,39 @@ std::size_t ShardWorker::tick(bool flush_all) {
     if (flush_all || (device.windows.has_open_windows() && now - device.last_data >= options_.idle_timeout)) {
       device.windows.close_all(device.clock, bands_, closed_);
     }
-    if (!closed_.empty()) emit(device, closed_);
+    closed_device_.resize(closed_.size(), static_cast<std::uint32_t>(d));
   }
+  score_and_emit(flush_all);
   return chunks;
 }
 
-void ShardWorker::emit(const DeviceState& device, std::vector<ClosedWindow>& closed) {
-  for (auto& window : closed) {
+void ShardWorker::score_and_emit(bool flush_all) {
+  scores_.assign(closed_.size(), std::numeric_limits<float>::quiet_NaN());
+  events_.clear();
+  if (anomaly_ && !closed_.empty()) {
+    scoring_inputs_.clear();
+    for (std::size_t i = 0; i < closed_.size(); ++i) scoring_inputs_.push_back({closed_device_[i], &closed_[i]});
+    anomaly_->process(scoring_inputs_, scores_, events_);
+  }
+  if (anomaly_ && flush_all) anomaly_->flush(events_);
+  for (std::size_t i = 0; i < closed_.size(); ++i) {
+    auto& window = closed_[i];
+    const std::string& device_id = devices_[closed_device_[i]].stream->id;
+    if (options_.window_tap) {
+      std::span<const float> features;
+      if (anomaly_ && anomaly_->features().rows() > static_cast<Eigen::Index>(i)) {
+        const auto& f = anomaly_->features();
+        features =
+            std::span<const float>(f.row(static_cast<Eigen::Index>(i)).data(), static_cast<std::size_t>(f.cols()));
+      }
+      options_.window_tap(WindowTap{device_id, window, features, scores_[i]});
+    }
     uplink::WindowSummaryRecord record;
-    record.device_id = device.stream->id;
+    record.device_id = device_id;
     record.window_start_ns = window.start_ns;
     record.window_end_ns = window.end_ns;
     record.revision = window.revision;
+    record.anomaly_score = scores_[i];
     record.channels.reserve(window.channels.size());
     for (std::size_t c = 0; c < window.channels.size(); ++c) {
       const auto& m = window.channels[c];
@@ -107,23 +141,42 @@ void ShardWorker::emit(const DeviceState& device, std::vector<ClosedWindow>& clo
     }
     record.band_powers.reserve(window.bands.size() * kernels::kEegBands.size());
     for (const auto& b : window.bands) record.band_powers.insert(record.band_powers.end(), b.begin(), b.end());
-    bool waited = false;
-    for (;;) {
-      if (auto slot = output_.acquire_write(); !slot.empty()) {
-        slot[0] = std::move(record);
-        output_.commit_write(1);
-        ++windows_closed_;
-        break;
-      }
-      if (!waited) ++uplink_waits_;
-      waited = true;
-      if (stop_->load(std::memory_order_relaxed) && std::chrono::steady_clock::now().time_since_epoch().count() >
-                                                        stop_deadline_ns_->load(std::memory_order_relaxed)) {
-        ++windows_dropped_;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    if (push_output(std::move(record))) {
+      ++windows_closed_;
+    } else {
+      ++windows_dropped_;
     }
+  }
+  for (auto& event : events_) {
+    uplink::AnomalyEventRecord record;
+    record.device_id = devices_[event.device_index].stream->id;
+    record.start_ns = event.start_ns;
+    record.end_ns = event.end_ns;
+    record.peak_score = event.peak_score;
+    record.peak_window_start_ns = event.peak_window_start_ns;
+    record.windows = static_cast<std::uint32_t>(event.windows);
+    record.channels = std::move(event.channels);
+    record.ongoing = event.ongoing;
+    if (!push_output(std::move(record))) ++events_dropped_;
+  }
+}
+
+bool ShardWorker::push_output(uplink::UplinkRecord record) {
+  bool waited = false;
+  for (;;) {
+    if (auto slot = output_.acquire_write(); !slot.empty()) {
+      slot[0] = std::move(record);
+      output_.commit_write(1);
+      return true;
+    }
+    if (!waited) ++uplink_waits_;
+    waited = true;
+    if (stop_ != nullptr && stop_->load(std::memory_order_relaxed) &&
+        std::chrono::steady_clock::now().time_since_epoch().count() >
+            stop_deadline_ns_->load(std::memory_order_relaxed)) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
 }
 
@@ -160,6 +213,25 @@ void ShardWorker::publish_counters() {
   counters_.window_updates.store(updates, std::memory_order_relaxed);
   counters_.uplink_full_waits.store(uplink_waits_, std::memory_order_relaxed);
   counters_.windows_dropped_on_stop.store(windows_dropped_, std::memory_order_relaxed);
+  counters_.events_dropped_on_stop.store(events_dropped_, std::memory_order_relaxed);
+  if (const auto* stats = backend_->failover_counters()) {
+    counters_.stats_failures.store(stats->failures.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  }
+  if (anomaly_) {
+    const auto& a = anomaly_->counters();
+    counters_.windows_scored.store(a.scored.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    counters_.windows_unscorable.store(a.unscorable.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    counters_.anomaly_events.store(a.events.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    const auto& b = anomaly_->backend_counters();
+    counters_.scoring_failures.store(b.failures.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    counters_.scoring_fallbacks.store(b.fallback_searches.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  }
+}
+
+std::size_t ShardWorker::step(bool flush_all) {
+  const std::size_t chunks = tick(flush_all);
+  publish_counters();
+  return chunks;
 }
 
 void ShardWorker::run(const std::atomic<bool>& stop, const std::atomic<std::int64_t>& stop_deadline_ns) {

@@ -146,6 +146,7 @@ ClosedWindow WindowAggregator::build(std::int64_t start, std::uint32_t revision,
     const std::uint64_t last = clock.first_seq_at_or_after(w.end_ns);
     channel_scratch_.resize(last - first);
     w.bands.resize(channels_);
+    w.line_length.resize(channels_);
     for (std::uint16_t c = 0; c < channels_; ++c) {
       const auto fill = static_cast<float>(w.channels[c].mean);
       for (std::uint64_t seq = first; seq < last; ++seq) {
@@ -153,6 +154,13 @@ ClosedWindow WindowAggregator::build(std::int64_t start, std::uint32_t revision,
         channel_scratch_[seq - first] = frame != nullptr ? frame[c] : fill;
       }
       w.bands[c] = bands.compute(channel_scratch_, sample_rate_hz_);
+      double length = 0.0;
+      for (std::size_t i = 1; i < channel_scratch_.size(); ++i) {
+        length += std::abs(static_cast<double>(channel_scratch_[i]) - channel_scratch_[i - 1]);
+      }
+      w.line_length[c] = channel_scratch_.size() > 1
+                             ? static_cast<float>(length / static_cast<double>(channel_scratch_.size() - 1))
+                             : 0.0F;
     }
   }
   return w;

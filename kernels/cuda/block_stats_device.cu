@@ -3,19 +3,11 @@
 // outputs, not in long reductions.
 #include <cuda_runtime.h>
 
-#include <stdexcept>
-#include <string>
-
 #include "block_stats_device.cuh"
+#include "cuda_check.cuh"
 
 namespace sensorgate::kernels::cuda {
 namespace {
-
-void check(cudaError_t err, const char* what) {
-  if (err != cudaSuccess) {
-    throw std::runtime_error(std::string("CUDA ") + what + ": " + cudaGetErrorString(err));
-  }
-}
 
 __global__ void block_stats_kernel(const float* __restrict__ samples, const Slot* __restrict__ slots,
                                    Result* __restrict__ out, std::uint32_t n_slots, const float* __restrict__ edges,
@@ -57,16 +49,6 @@ __global__ void block_stats_kernel(const float* __restrict__ samples, const Slot
     m2 += d * d;
   }
   out[i] = Result{s.frames, mean, m2, lo, hi};
-}
-
-template <typename T>
-void reserve(T*& ptr, std::size_t& capacity, std::size_t count) {
-  if (count <= capacity) return;
-  if (ptr != nullptr) check(cudaFree(ptr), "cudaFree");
-  ptr = nullptr;
-  capacity = 0;
-  check(cudaMalloc(reinterpret_cast<void**>(&ptr), count * sizeof(T)), "cudaMalloc");
-  capacity = count;
 }
 
 }  // namespace

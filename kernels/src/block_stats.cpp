@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -56,6 +57,50 @@ std::unique_ptr<BlockStatsBackend> make_cuda_backend() {
   throw std::runtime_error("this build of sensorgate has no CUDA backend (configure with SENSORGATE_CUDA=ON)");
 }
 #endif
+
+namespace {
+
+class FailoverBlockStats final : public BlockStatsBackend {
+ public:
+  FailoverBlockStats(std::function<std::unique_ptr<BlockStatsBackend>()> make_primary, const FailoverOptions& options)
+      : make_primary_(std::move(make_primary)),
+        primary_(make_primary_()),
+        switch_("block statistics", std::string(primary_->name()), options) {}
+
+  [[nodiscard]] std::string_view name() const override {
+    return primary_ != nullptr ? primary_->name() : std::string_view("cpu (failover)");
+  }
+  [[nodiscard]] const FailoverCounters* failover_counters() const override { return &switch_.counters(); }
+
+  void compute(std::span<const BlockJob> jobs, std::span<const float> edges, std::span<Moments> moments,
+               std::span<std::uint32_t> histogram) override {
+    // Stateless between calls: a new primary needs no re-seeding.
+    switch_.call<BlockStatsBackend, bool>(
+        primary_, make_primary_, {},
+        [&](BlockStatsBackend& primary) {
+          primary.compute(jobs, edges, moments, histogram);
+          return true;
+        },
+        [&] {
+          cpu_.compute(jobs, edges, moments, histogram);
+          return true;
+        });
+  }
+
+ private:
+  std::function<std::unique_ptr<BlockStatsBackend>()> make_primary_;
+  std::unique_ptr<BlockStatsBackend> primary_;
+  CpuBackend cpu_;
+  FailoverSwitch switch_;
+};
+
+}  // namespace
+
+std::unique_ptr<BlockStatsBackend> make_failover_backend(std::string_view choice, const FailoverOptions& options) {
+  if (choice == "cpu" && options.fail_primary_after == 0) return make_cpu_backend();
+  const std::string name(choice);
+  return std::make_unique<FailoverBlockStats>([name] { return make_backend(name); }, options);
+}
 
 std::unique_ptr<BlockStatsBackend> make_backend(std::string_view choice) {
   if (choice == "cpu") return make_cpu_backend();

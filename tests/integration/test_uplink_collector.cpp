@@ -62,7 +62,7 @@ struct SenderRun {
     thread.join();
     return unacked;
   }
-  uplink::SummaryRing ring;
+  uplink::UplinkRing ring;
   uplink::UplinkSender sender;
   std::thread thread;
   std::size_t unacked = 0;
@@ -84,6 +84,30 @@ TEST(UplinkCollector, CollectorUp_EveryWindowStoredOnceAndAcked) {
     EXPECT_EQ(collector.counters().bad_messages.load(), 0U);
   }
   EXPECT_EQ(stored_rows(db), 400U * 4);
+}
+
+TEST(UplinkCollector, WindowsAndEvents_BothStoredAndAcked) {
+  testing::TempDir dir;
+  zmq::context_t ctx(1);
+  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(testing::free_tcp_port());
+  const auto db = dir.path() / "w.sqlite";
+  {
+    RunningCollector collector(ctx, db, endpoint);
+    SenderRun run(ctx, endpoint);
+    run.start();
+    uplink::AnomalyEventRecord event{"dev-0", 0, 2'000'000'000, 5.5, 1'000'000'000, 2, {3, 1}, true};
+    for (int i = 0; i < 8; ++i) ASSERT_TRUE(run.ring.try_push(record(i)));
+    ASSERT_TRUE(run.ring.try_push(event));
+    event.end_ns = 3'000'000'000;
+    event.windows = 3;
+    event.ongoing = false;
+    ASSERT_TRUE(run.ring.try_push(event));
+    EXPECT_EQ(run.finish(10s), 0U);
+    EXPECT_EQ(run.sender.counters().acked.load(), 10U);
+    EXPECT_EQ(collector.counters().bad_messages.load(), 0U);
+  }
+  EXPECT_EQ(stored_rows(db), 8U * 4);
+  EXPECT_EQ(collector::SqliteStore(db).count_event_rows(), 1U);
 }
 
 TEST(UplinkCollector, CollectorStartsLate_SenderResendsAndNothingIsLostOrDoubled) {

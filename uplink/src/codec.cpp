@@ -1,5 +1,7 @@
 #include "sensorgate/uplink/codec.hpp"
 
+#include <cmath>
+
 #include "sensorgate/common/aligned_view.hpp"
 #include "sensorgate/wire/ack_generated.h"
 #include "sensorgate/wire/frame_batch_generated.h"
@@ -39,10 +41,24 @@ std::vector<std::uint8_t> encode_window_summary(const std::string& gateway_id, s
   auto bands = fbb.CreateVector(summary.band_powers);
   auto device = fbb.CreateString(summary.device_id);
   auto window = wire::CreateWindowSummary(fbb, device, summary.window_start_ns, summary.window_end_ns, channels,
-                                          summary.revision, edges, counts, bands);
+                                          summary.revision, edges, counts, bands, summary.anomaly_score);
   auto gateway = fbb.CreateString(gateway_id);
   auto message =
       wire::CreateUplinkMessage(fbb, gateway, sequence, sent_at_ns, wire::Payload::WindowSummary, window.Union());
+  wire::FinishUplinkMessageBuffer(fbb, message);
+  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+}
+
+std::vector<std::uint8_t> encode_anomaly_event(const std::string& gateway_id, std::uint64_t sequence,
+                                               std::int64_t sent_at_ns, const AnomalyEventRecord& event) {
+  flatbuffers::FlatBufferBuilder fbb(256 + event.channels.size() * sizeof(std::uint16_t));
+  auto channels = fbb.CreateVector(event.channels);
+  auto device = fbb.CreateString(event.device_id);
+  auto anomaly = wire::CreateAnomalyEvent(fbb, device, event.start_ns, event.end_ns, event.peak_score, channels,
+                                          event.peak_window_start_ns, event.windows, event.ongoing);
+  auto gateway = fbb.CreateString(gateway_id);
+  auto message =
+      wire::CreateUplinkMessage(fbb, gateway, sequence, sent_at_ns, wire::Payload::AnomalyEvent, anomaly.Union());
   wire::FinishUplinkMessageBuffer(fbb, message);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }
@@ -97,7 +113,27 @@ std::optional<DecodedUplink> decode_uplink(std::span<const std::uint8_t> buffer,
       error = "WindowSummary whose histogram or band power arrays do not match its channel count";
       return std::nullopt;
     }
+    record.anomaly_score = w->anomaly_score();
+    if (std::isinf(record.anomaly_score)) {
+      error = "WindowSummary with an infinite anomaly_score";
+      return std::nullopt;
+    }
     out.window = std::move(record);
+  } else if (const auto* e = msg->payload_as_AnomalyEvent()) {
+    AnomalyEventRecord record;
+    record.device_id = e->device_id()->str();
+    record.start_ns = e->start_ns();
+    record.end_ns = e->end_ns();
+    record.peak_score = e->peak_score();
+    if (record.device_id.empty() || record.end_ns < record.start_ns || !std::isfinite(record.peak_score)) {
+      error = "AnomalyEvent with an empty device_id, an end before its start or a non-finite peak_score";
+      return std::nullopt;
+    }
+    record.peak_window_start_ns = e->peak_window_start_ns();
+    record.windows = e->windows();
+    if (const auto* channels = e->channels()) record.channels.assign(channels->begin(), channels->end());
+    record.ongoing = e->ongoing();
+    out.event = std::move(record);
   }
   return out;
 }

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <variant>
+
 #include "sensorgate/common/runtime.hpp"
 #include "sensorgate/uplink/codec.hpp"
 
@@ -12,9 +14,16 @@ void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
   counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
 }
 
+template <typename... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <typename... F>
+Overloaded(F...) -> Overloaded<F...>;  // Clang before 17 does not deduce aggregates by itself
+
 }  // namespace
 
-UplinkSender::UplinkSender(zmq::context_t& context, UplinkSenderOptions options, std::vector<SummaryRing*> inputs)
+UplinkSender::UplinkSender(zmq::context_t& context, UplinkSenderOptions options, std::vector<UplinkRing*> inputs)
     : options_(std::move(options)), inputs_(std::move(inputs)), socket_(context, zmq::socket_type::dealer) {
   // Queue nothing inside ZeroMQ for a collector that is not connected: in_flight_ is the
   // one place unacknowledged data lives, so it can be counted (and, later, spooled).
@@ -35,10 +44,15 @@ bool UplinkSender::drain_inputs() {
   bool any = false;
   const auto now_ns = wall_clock_ns();
   for (auto* ring : inputs_) {
-    WindowSummaryRecord record;
+    UplinkRecord record;
     while (in_flight_.size() < options_.max_in_flight && ring->try_pop(record)) {
       const std::uint64_t seq = next_sequence_++;
-      in_flight_.emplace(seq, Pending{encode_window_summary(options_.gateway_id, seq, now_ns, record), {}});
+      auto bytes = std::visit(
+          Overloaded{
+              [&](const WindowSummaryRecord& w) { return encode_window_summary(options_.gateway_id, seq, now_ns, w); },
+              [&](const AnomalyEventRecord& e) { return encode_anomaly_event(options_.gateway_id, seq, now_ns, e); }},
+          record);
+      in_flight_.emplace(seq, Pending{std::move(bytes), {}});
       any = true;
     }
   }

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <thread>
+#include <variant>
 
 #include "sensorgate/gateway/ingest_sink.hpp"
 
@@ -44,7 +45,7 @@ Outcome run(FullPolicy policy) {
   DeviceRegistry registry(4, 8);
   std::atomic<bool> ingest_stopping{false};
   IngestSink sink(registry, policy, ingest_stopping);
-  uplink::SummaryRing output(1024);
+  uplink::UplinkRing output(1024);
   WorkerOptions options;
   options.windows.band_powers = false;
   ShardWorker worker(0, 1, registry, options, std::make_unique<SlowCpuBackend>(), output);
@@ -67,8 +68,9 @@ Outcome run(FullPolicy policy) {
   thread.join();
 
   Outcome outcome;
-  uplink::WindowSummaryRecord record;
-  while (output.try_pop(record)) {
+  uplink::UplinkRecord item;
+  while (output.try_pop(item)) {
+    const auto& record = std::get<uplink::WindowSummaryRecord>(item);
     outcome.windowed_frames += record.channels[0].count;
     outcome.newest_window_end = std::max(outcome.newest_window_end, record.window_end_ns);
   }

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 namespace sensorgate::uplink {
 namespace {
 
@@ -15,6 +18,19 @@ WindowSummaryRecord sample_window() {
     w.channels.push_back({c, 256, -1.5F - x, 2.5F + x, 0.25 * x, 4.0 + x});
   }
   return w;
+}
+
+AnomalyEventRecord sample_event() {
+  AnomalyEventRecord e;
+  e.device_id = "sim-0001";
+  e.start_ns = 1'000'000'000;
+  e.end_ns = 4'000'000'000;
+  e.peak_score = 7.25;
+  e.peak_window_start_ns = 2'000'000'000;
+  e.windows = 3;
+  e.channels = {5, 0, 12};
+  e.ongoing = true;
+  return e;
 }
 
 TEST(Codec, WindowSummary_RoundTrip_AllFieldsEqual) {
@@ -40,6 +56,97 @@ TEST(Codec, WindowSummary_RoundTrip_AllFieldsEqual) {
     EXPECT_EQ(w.channels[c].mean, expected.channels[c].mean);
     EXPECT_EQ(w.channels[c].variance, expected.channels[c].variance);
   }
+  EXPECT_TRUE(std::isnan(w.anomaly_score));
+  EXPECT_FALSE(decoded->event);
+}
+
+TEST(Codec, WindowSummary_AnomalyScore_RoundTripsAndNaNStaysNaN) {
+  auto window = sample_window();
+  std::string error;
+  for (const float score : {0.0F, 3.5F, -1.25F}) {
+    window.anomaly_score = score;
+    const auto decoded = decode_uplink(encode_window_summary("gw-1", 1, 2, window), error);
+    ASSERT_TRUE(decoded && decoded->window) << error;
+    EXPECT_EQ(decoded->window->anomaly_score, score);
+  }
+  window.anomaly_score = std::numeric_limits<float>::quiet_NaN();
+  const auto decoded = decode_uplink(encode_window_summary("gw-1", 1, 2, window), error);
+  ASSERT_TRUE(decoded && decoded->window) << error;
+  EXPECT_TRUE(std::isnan(decoded->window->anomaly_score));
+}
+
+TEST(Codec, WindowSummary_InfiniteAnomalyScore_RefusedWithMessage) {
+  auto window = sample_window();
+  window.anomaly_score = std::numeric_limits<float>::infinity();
+  std::string error;
+  EXPECT_FALSE(decode_uplink(encode_window_summary("gw-1", 1, 2, window), error));
+  EXPECT_NE(error.find("anomaly_score"), std::string::npos) << error;
+}
+
+TEST(Codec, AnomalyEvent_RoundTrip_AllFieldsEqual) {
+  for (const bool ongoing : {true, false}) {
+    auto expected = sample_event();
+    expected.ongoing = ongoing;
+    std::string error;
+    const auto decoded = decode_uplink(encode_anomaly_event("gw-1", 42, 99, expected), error);
+    ASSERT_TRUE(decoded) << error;
+    EXPECT_EQ(decoded->gateway_id, "gw-1");
+    EXPECT_EQ(decoded->sequence, 42U);
+    EXPECT_EQ(decoded->sent_at_ns, 99);
+    EXPECT_FALSE(decoded->window);
+    ASSERT_TRUE(decoded->event);
+    const auto& e = *decoded->event;
+    EXPECT_EQ(e.device_id, expected.device_id);
+    EXPECT_EQ(e.start_ns, expected.start_ns);
+    EXPECT_EQ(e.end_ns, expected.end_ns);
+    EXPECT_EQ(e.peak_score, expected.peak_score);
+    EXPECT_EQ(e.peak_window_start_ns, expected.peak_window_start_ns);
+    EXPECT_EQ(e.windows, expected.windows);
+    EXPECT_EQ(e.channels, expected.channels);
+    EXPECT_EQ(e.ongoing, ongoing);
+  }
+}
+
+TEST(Codec, AnomalyEvent_InvalidFields_RefusedWithMessage) {
+  const auto refused = [](const AnomalyEventRecord& event) {
+    std::string error;
+    const bool decoded = decode_uplink(encode_anomaly_event("gw-1", 1, 2, event), error).has_value();
+    EXPECT_NE(error.find("AnomalyEvent"), std::string::npos) << error;
+    return !decoded;
+  };
+  auto event = sample_event();
+  event.device_id.clear();
+  EXPECT_TRUE(refused(event));
+  event = sample_event();
+  event.end_ns = event.start_ns - 1;
+  EXPECT_TRUE(refused(event));
+  event = sample_event();
+  event.peak_score = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_TRUE(refused(event));
+  event.peak_score = -std::numeric_limits<double>::infinity();
+  EXPECT_TRUE(refused(event));
+}
+
+TEST(Codec, BitFlippedAnomalyEvent_NeverCrashes_AndAcceptedOnesAreWellFormed) {
+  const auto bytes = encode_anomaly_event("gw-1", 1, 2, sample_event());
+  std::size_t rejected = 0;
+  for (std::size_t bit = 0; bit < bytes.size() * 8; ++bit) {
+    auto flipped = bytes;
+    flipped[bit / 8] ^= static_cast<std::uint8_t>(1U << (bit % 8));
+    std::string error;
+    const auto decoded = decode_uplink(flipped, error);
+    if (!decoded) {
+      EXPECT_FALSE(error.empty());
+      ++rejected;
+      continue;
+    }
+    if (decoded->event) {
+      EXPECT_FALSE(decoded->event->device_id.empty());
+      EXPECT_LE(decoded->event->start_ns, decoded->event->end_ns);
+      EXPECT_TRUE(std::isfinite(decoded->event->peak_score));
+    }
+  }
+  EXPECT_GT(rejected, 0U);
 }
 
 TEST(Codec, Ack_RoundTrip) {

@@ -36,6 +36,7 @@ std::string CollectorServer::endpoint() const {
 
 void CollectorServer::run(const std::atomic<bool>& stop) {
   std::vector<StoredWindow> windows;
+  std::vector<StoredEvent> events;
   std::vector<Received> received;
   auto last_bad_log = std::chrono::steady_clock::time_point{};
   while (!stop.load(std::memory_order_relaxed)) {
@@ -44,6 +45,7 @@ void CollectorServer::run(const std::atomic<bool>& stop) {
 
     // Gather a batch: whatever is queued, up to the limits, so one commit covers many.
     windows.clear();
+    events.clear();
     received.clear();
     const auto batch_end = std::chrono::steady_clock::now() + options_.batch_max_wait;
     while (received.size() < options_.batch_max_messages && std::chrono::steady_clock::now() < batch_end) {
@@ -63,7 +65,7 @@ void CollectorServer::run(const std::atomic<bool>& stop) {
       }
       std::string error;
       auto decoded = uplink::decode_uplink({static_cast<const std::uint8_t*>(payload.data()), payload.size()}, error);
-      if (!decoded || !decoded->window) {
+      if (!decoded || (!decoded->window && !decoded->event)) {
         bump(counters_.bad_messages);
         const auto now = std::chrono::steady_clock::now();
         if (now - last_bad_log > std::chrono::seconds(1)) {
@@ -76,16 +78,23 @@ void CollectorServer::run(const std::atomic<bool>& stop) {
       }
       bump(counters_.messages);
       received.push_back({routing_id.to_string(), decoded->gateway_id, decoded->sequence});
-      windows.push_back({std::move(decoded->gateway_id), std::move(*decoded->window)});
+      if (decoded->window) {
+        windows.push_back({std::move(decoded->gateway_id), std::move(*decoded->window)});
+      } else {
+        events.push_back({std::move(decoded->gateway_id), std::move(*decoded->event)});
+      }
     }
     if (received.empty()) continue;
 
     try {
-      std::uint64_t rows = 0;
-      for (const auto& w : windows) rows += w.window.channels.size();
-      const std::uint64_t inserted = store_.store(windows);
-      bump(counters_.rows_stored, inserted);
-      bump(counters_.rows_duplicate, rows - inserted);
+      if (!windows.empty()) {
+        std::uint64_t rows = 0;
+        for (const auto& w : windows) rows += w.window.channels.size();
+        const std::uint64_t inserted = store_.store(windows);
+        bump(counters_.rows_stored, inserted);
+        bump(counters_.rows_duplicate, rows - inserted);
+      }
+      if (!events.empty()) bump(counters_.event_rows_stored, store_.store_events(events));
     } catch (const std::exception& e) {
       bump(counters_.store_failures);
       spdlog::error("collector: storing a batch of {} messages failed, not acknowledged: {}", received.size(),

@@ -64,8 +64,9 @@ int run(int argc, char** argv) {
     sensorgate::collector::SqliteStore store(settings.db_path);
     zmq::context_t context(1);
     sensorgate::collector::CollectorServer server(context, settings.server, store);
-    spdlog::info("collector: listening on {}, storing into {} (schema v{}, {} window rows already)", server.endpoint(),
-                 settings.db_path, store.schema_version(), store.count_window_rows());
+    spdlog::info("collector: listening on {}, storing into {} (schema v{}, {} window rows, {} events already)",
+                 server.endpoint(), settings.db_path, store.schema_version(), store.count_window_rows(),
+                 store.count_event_rows());
 
     std::atomic<bool> stop{false};
     std::thread worker([&] { server.run(stop); });

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <span>
 #include <stdexcept>
 
@@ -45,9 +46,42 @@ ALTER TABLE windows ADD COLUMN band_gamma REAL;
     R"sql(
 ALTER TABLE windows ADD COLUMN stored_ns INTEGER;
 )sql",
+    // 4: anomaly events, one row per event (channels: comma-separated, most responsible
+    // first; ongoing: 1 until the final report replaces the row), and the window's anomaly
+    // score, repeated on each channel row of the window (NULL: not scored).
+    R"sql(
+CREATE TABLE anomaly_events (
+  gateway_id           TEXT    NOT NULL,
+  device_id            TEXT    NOT NULL,
+  start_ns             INTEGER NOT NULL,
+  end_ns               INTEGER NOT NULL,
+  peak_score           REAL    NOT NULL,
+  peak_window_start_ns INTEGER NOT NULL,
+  windows              INTEGER NOT NULL,
+  channels             TEXT    NOT NULL,
+  ongoing              INTEGER NOT NULL,
+  stored_ns            INTEGER NOT NULL,
+  PRIMARY KEY (gateway_id, device_id, start_ns)
+) WITHOUT ROWID;
+ALTER TABLE windows ADD COLUMN anomaly_score REAL;
+)sql",
 };
 
 constexpr std::size_t kBands = 5;
+
+std::int64_t wall_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::uint64_t count_rows(sqlite3* db, const char* sql) {
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr);
+  const std::uint64_t n =
+      sqlite3_step(stmt) == SQLITE_ROW ? static_cast<std::uint64_t>(sqlite3_column_int64(stmt, 0)) : 0;
+  sqlite3_finalize(stmt);
+  return n;
+}
 
 }  // namespace
 
@@ -74,23 +108,40 @@ SqliteStore::SqliteStore(const std::filesystem::path& path) : path_(path.string(
   // many windows per transaction keeps the number of fsyncs low.
   exec("PRAGMA synchronous=FULL");
   migrate();
+  const auto prepare = [this](const char* sql, const char* what) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(fmt::format("{}: prepare {}: {}", path_, what, sqlite3_errmsg(db_.get())));
+    }
+    return stmt;
+  };
   // A redelivered message changes nothing; a correction (higher revision) replaces the row.
-  const char* sql =
+  insert_window_.reset(prepare(
       "INSERT INTO windows (gateway_id, device_id, channel, window_start_ns, window_end_ns, count, min, max, mean, "
-      "variance, revision, histogram, band_delta, band_theta, band_alpha, band_beta, band_gamma, stored_ns) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
+      "variance, revision, histogram, band_delta, band_theta, band_alpha, band_beta, band_gamma, stored_ns, "
+      "anomaly_score) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) "
       "ON CONFLICT (gateway_id, device_id, channel, window_start_ns) DO UPDATE SET "
       "window_end_ns = excluded.window_end_ns, count = excluded.count, min = excluded.min, max = excluded.max, "
       "mean = excluded.mean, variance = excluded.variance, revision = excluded.revision, "
       "histogram = excluded.histogram, band_delta = excluded.band_delta, band_theta = excluded.band_theta, "
       "band_alpha = excluded.band_alpha, band_beta = excluded.band_beta, band_gamma = excluded.band_gamma, "
-      "stored_ns = excluded.stored_ns "
-      "WHERE excluded.revision > windows.revision";
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
-    throw std::runtime_error(fmt::format("{}: prepare insert: {}", path_, sqlite3_errmsg(db_.get())));
-  }
-  insert_window_.reset(stmt);
+      "stored_ns = excluded.stored_ns, anomaly_score = excluded.anomaly_score "
+      "WHERE excluded.revision > windows.revision",
+      "insert"));
+  // The final report (ongoing = 0) replaces an ongoing one, and a longer ongoing report a
+  // shorter one; nothing replaces a closed event, so a resent ongoing report arriving after
+  // the final one changes nothing, and neither does a redelivery.
+  upsert_event_.reset(
+      prepare("INSERT INTO anomaly_events (gateway_id, device_id, start_ns, end_ns, peak_score, peak_window_start_ns, "
+              "windows, channels, ongoing, stored_ns) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+              "ON CONFLICT (gateway_id, device_id, start_ns) DO UPDATE SET "
+              "end_ns = excluded.end_ns, peak_score = excluded.peak_score, "
+              "peak_window_start_ns = excluded.peak_window_start_ns, windows = excluded.windows, "
+              "channels = excluded.channels, ongoing = excluded.ongoing, stored_ns = excluded.stored_ns "
+              "WHERE anomaly_events.ongoing = 1 AND (excluded.ongoing = 0 OR excluded.end_ns > anomaly_events.end_ns)",
+              "upsert event"));
 }
 
 void SqliteStore::exec(const char* sql) {
@@ -131,8 +182,7 @@ void SqliteStore::migrate() {
 
 std::uint64_t SqliteStore::store(std::span<const StoredWindow> windows) {
   exec("BEGIN IMMEDIATE");
-  const auto stored_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto stored_ns = wall_clock_ns();
   std::uint64_t inserted = 0;
   try {
     std::string histogram;
@@ -171,6 +221,11 @@ std::uint64_t SqliteStore::store(std::span<const StoredWindow> windows) {
           }
         }
         sqlite3_bind_int64(insert_window_.get(), 18, stored_ns);
+        if (std::isnan(w.anomaly_score)) {
+          sqlite3_bind_null(insert_window_.get(), 19);
+        } else {
+          sqlite3_bind_double(insert_window_.get(), 19, w.anomaly_score);
+        }
         const int rc = sqlite3_step(insert_window_.get());
         sqlite3_reset(insert_window_.get());
         if (rc != SQLITE_DONE) {
@@ -187,12 +242,46 @@ std::uint64_t SqliteStore::store(std::span<const StoredWindow> windows) {
   return inserted;
 }
 
+std::uint64_t SqliteStore::store_events(std::span<const StoredEvent> events) {
+  exec("BEGIN IMMEDIATE");
+  const auto stored_ns = wall_clock_ns();
+  std::uint64_t written = 0;
+  try {
+    std::string channels;
+    for (const auto& [gateway_id, e] : events) {
+      auto* stmt = upsert_event_.get();
+      channels = fmt::format("{}", fmt::join(e.channels, ","));
+      sqlite3_bind_text(stmt, 1, gateway_id.data(), static_cast<int>(gateway_id.size()), SQLITE_STATIC);
+      sqlite3_bind_text(stmt, 2, e.device_id.data(), static_cast<int>(e.device_id.size()), SQLITE_STATIC);
+      sqlite3_bind_int64(stmt, 3, e.start_ns);
+      sqlite3_bind_int64(stmt, 4, e.end_ns);
+      sqlite3_bind_double(stmt, 5, e.peak_score);
+      sqlite3_bind_int64(stmt, 6, e.peak_window_start_ns);
+      sqlite3_bind_int64(stmt, 7, e.windows);
+      sqlite3_bind_text(stmt, 8, channels.data(), static_cast<int>(channels.size()), SQLITE_STATIC);
+      sqlite3_bind_int(stmt, 9, e.ongoing ? 1 : 0);
+      sqlite3_bind_int64(stmt, 10, stored_ns);
+      const int rc = sqlite3_step(stmt);
+      sqlite3_reset(stmt);
+      if (rc != SQLITE_DONE) {
+        throw std::runtime_error(fmt::format("{}: upsert event: {}", path_, sqlite3_errmsg(db_.get())));
+      }
+      written += static_cast<std::uint64_t>(sqlite3_changes(db_.get()));
+    }
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  return written;
+}
+
 std::uint64_t SqliteStore::count_window_rows() {
-  sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db_.get(), "SELECT count(*) FROM windows", -1, &stmt, nullptr);
-  std::uint64_t n = sqlite3_step(stmt) == SQLITE_ROW ? static_cast<std::uint64_t>(sqlite3_column_int64(stmt, 0)) : 0;
-  sqlite3_finalize(stmt);
-  return n;
+  return count_rows(db_.get(), "SELECT count(*) FROM windows");
+}
+
+std::uint64_t SqliteStore::count_event_rows() {
+  return count_rows(db_.get(), "SELECT count(*) FROM anomaly_events");
 }
 
 }  // namespace sensorgate::collector

@@ -3,8 +3,9 @@
 //
 //   MqttIngest (Paho thread)     --decode/verify--> IngestSink "mqtt"        --FrameChunks--> per-device SpscRing
 //   SerialIngest (its Asio thread) --decode/verify--> IngestSink "serial:PORT" --FrameChunks--> per-device SpscRing
-//     --> ShardWorker x N (sequence tracking, event-time windows, batched moments backend)
-//     --WindowSummaryRecords--> per-worker SpscRing --> UplinkSender (ZeroMQ, acks, resend)
+//     --> ShardWorker x N (sequence tracking, event-time windows, batched moments backend,
+//                         batched anomaly scoring: AnomalyStage)
+//     --window summaries, anomaly events--> per-worker SpscRing --> UplinkSender (ZeroMQ, acks, resend)
 //
 // stop() shuts down in the same order, so nothing already accepted is lost: ingest stops,
 // the workers drain their rings and flush every open window, and the uplink waits
@@ -63,6 +64,12 @@ struct GatewaySnapshot {
   std::uint64_t frames_dropped_oldest = 0;  ///< policy drop_oldest
   std::uint64_t windows_dropped_on_stop = 0;
   std::uint64_t windows = 0;
+  std::uint64_t windows_scored = 0;      ///< windows given an anomaly score
+  std::uint64_t windows_unscorable = 0;  ///< no band powers, model not ready, non-finite features
+  std::uint64_t anomaly_events = 0;      ///< anomaly events confirmed (and uplinked)
+  std::uint64_t events_dropped_on_stop = 0;
+  std::uint64_t gpu_failures = 0;          ///< GPU errors (statistics and scoring), each switched to the CPU
+  std::uint64_t cpu_fallback_batches = 0;  ///< scoring batches done on the CPU because of them
   std::uint64_t uplink_sent = 0;
   std::uint64_t uplink_acked = 0;
   std::uint64_t uplink_in_flight = 0;
@@ -99,7 +106,7 @@ class Gateway {
   std::unique_ptr<MqttIngest> mqtt_;  // null when MQTT is disabled
   std::unique_ptr<IngestSink> serial_sink_;
   std::unique_ptr<SerialIngest> serial_;  // null without a serial port
-  std::vector<std::unique_ptr<uplink::SummaryRing>> summary_rings_;
+  std::vector<std::unique_ptr<uplink::UplinkRing>> output_rings_;
   std::vector<std::unique_ptr<ShardWorker>> workers_;
   std::unique_ptr<uplink::UplinkSender> uplink_;
   std::atomic<bool> workers_stop_{false};

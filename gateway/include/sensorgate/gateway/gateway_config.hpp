@@ -27,6 +27,8 @@ struct GatewayConfig {
   std::size_t max_devices = 4096;
   std::size_t workers = 1;
   std::string backend = "cpu";
+  /// GPU failover of the block statistics (the scoring's is in worker.anomaly.failover).
+  kernels::FailoverOptions failover;
   WorkerOptions worker;
   uplink::UplinkSenderOptions uplink;
   std::size_t uplink_ring_capacity = 4096;

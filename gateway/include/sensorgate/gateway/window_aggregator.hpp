@@ -51,6 +51,9 @@ struct ClosedWindow {
   std::vector<kernels::Moments> channels;
   std::vector<std::uint32_t> histogram;    ///< channels x histogram_bins(edges), channel-major
   std::vector<kernels::BandPowers> bands;  ///< per channel; empty when band powers are off
+  /// Per channel: mean |x[i] − x[i−1]| over the window (with the band powers, from the
+  /// same samples; empty when band powers are off).
+  std::vector<float> line_length;
 };
 
 /// Per-window-pane accumulators.

@@ -11,6 +11,7 @@
 #include <span>
 #include <string_view>
 
+#include "sensorgate/kernels/failover.hpp"
 #include "sensorgate/kernels/moments.hpp"
 
 namespace sensorgate::kernels {
@@ -45,6 +46,8 @@ class BlockStatsBackend {
   BlockStatsBackend& operator=(BlockStatsBackend&&) = delete;
 
   [[nodiscard]] virtual std::string_view name() const = 0;
+  /// The failover counters of a backend made by make_failover_backend(); null otherwise.
+  [[nodiscard]] virtual const FailoverCounters* failover_counters() const { return nullptr; }
 
   /// For every job and channel: Moments into `moments[out_offset + c]` and, when `edges`
   /// is not empty, histogram counts into `histogram[(out_offset + c) * bins ...]`
@@ -66,5 +69,11 @@ std::unique_ptr<BlockStatsBackend> make_cuda_backend();
 /// Picks a backend by name: "cpu", "cuda" (throws if unavailable) or "auto" (CUDA when
 /// available, else CPU).
 std::unique_ptr<BlockStatsBackend> make_backend(std::string_view choice);
+
+/// make_backend(choice) as the primary of a FailoverSwitch (failover.hpp) with the CPU as
+/// fallback: a GPU failure mid-stream redoes the batch on the CPU. "cpu" gives the plain
+/// CPU backend, unless options inject failures (then a CPU primary is wrapped, to test the
+/// switch without a GPU).
+std::unique_ptr<BlockStatsBackend> make_failover_backend(std::string_view choice, const FailoverOptions& options);
 
 }  // namespace sensorgate::kernels

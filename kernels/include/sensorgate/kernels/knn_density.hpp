@@ -13,19 +13,18 @@
 //    k-distance as in the paper; the 1e-10 keeps duplicates finite (as scikit-learn does).
 //    LOF is about 1 inside a cluster and grows with isolation.
 //
-// Method: CPU brute force with Eigen. For a block of queries Q and the reference R the
-// squared distances are ||r||^2 + ||q||^2 − 2·R·Q^T (one GEMM, in float, clamped at 0),
-// then std::nth_element selects the k smallest per query. Cost per batch of q queries
-// against n references of dimension d: O(q·n·d) flops + O(q·n) selection, memory
-// O(block·n) with queries processed in blocks of about 4 M distances (16 MB). fit() with
-// kLof does the same for the reference against itself: O(n^2·d), a one-off cost (about
-// 1e12 flops for n = 100,000 and d = 100). The float GEMM loses relative precision about
-// 1e-6·(||q||^2 + ||r||^2) in a squared distance, harmless for z-scored features.
+// The neighbour search runs on a NeighbourSearch backend (CPU or GPU, neighbour_search.hpp);
+// the scores are computed from its k nearest neighbours on the host. Cost per batch of q
+// queries against n references of dimension d: O(q·n·d) for the search. fit() with kLof
+// searches the reference among itself: O(n^2·d), a one-off cost (about 1e12 flops for
+// n = 100,000 and d = 100: minutes on a small CPU, about a second on a GPU).
 
 #include <Eigen/Core>
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <memory>
+
+#include "sensorgate/kernels/neighbour_search.hpp"
 
 namespace sensorgate::kernels {
 
@@ -38,46 +37,46 @@ class KnnDensityScorer {
     Score score = Score::kKthDistance;
   };
 
-  /// Throws std::invalid_argument for k = 0.
-  explicit KnnDensityScorer(Options options);
+  /// Searches on `search` (not owned; it must outlive the scorer and is given the
+  /// reference by fit()), or on a CPU search of its own when null. Throws
+  /// std::invalid_argument for k = 0.
+  explicit KnnDensityScorer(Options options, NeighbourSearch* search = nullptr);
 
   /// Takes the reference set, one vector per row (n × d). Needs n >= k (kKthDistance) or
   /// n >= k + 1 (kLof, whose reference k-distances exclude the point itself) and finite
   /// values; throws std::invalid_argument otherwise. For kLof precomputes every reference
   /// point's k-distance and lrd.
-  void fit(const Eigen::Ref<const Eigen::MatrixXf>& reference);
+  /// std::runtime_error when the search backend fails.
+  void fit(const Eigen::Ref<const RowMatrixXf>& reference);
 
   /// One score per query row (q × d). Throws std::logic_error before fit(),
   /// std::invalid_argument when d differs from the reference's.
-  [[nodiscard]] Eigen::VectorXf score_batch(const Eigen::Ref<const Eigen::MatrixXf>& queries) const;
+  [[nodiscard]] Eigen::VectorXf score_batch(const Eigen::Ref<const RowMatrixXf>& queries);
 
-  /// Squared distances and reference indices of the k nearest reference vectors of every
-  /// query, nearest first: row i of each q × k matrix belongs to query i.
-  struct Neighbours {
-    Eigen::MatrixXf dist2;
-    Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic> index;
-  };
-  [[nodiscard]] Neighbours neighbours(const Eigen::Ref<const Eigen::MatrixXf>& queries) const;
+  /// The k nearest reference vectors of every query, nearest first.
+  [[nodiscard]] Neighbours neighbours(const Eigen::Ref<const RowMatrixXf>& queries);
+  /// The scores of queries whose neighbours() are `nb` (score_batch without the search).
+  [[nodiscard]] Eigen::VectorXf score_neighbours(const Neighbours& nb) const;
 
-  [[nodiscard]] bool fitted() const { return reference_.rows() > 0; }
+  [[nodiscard]] bool fitted() const { return reference_size_ > 0; }
   [[nodiscard]] std::size_t k() const { return options_.k; }
-  [[nodiscard]] std::size_t dim() const { return static_cast<std::size_t>(reference_.cols()); }
-  [[nodiscard]] std::size_t reference_size() const { return static_cast<std::size_t>(reference_.rows()); }
+  [[nodiscard]] std::size_t dim() const { return dim_; }
+  [[nodiscard]] std::size_t reference_size() const { return reference_size_; }
   /// kLof only: each reference point's k-distance and local reachability density.
   [[nodiscard]] const Eigen::VectorXf& k_distance() const { return k_distance_; }
   [[nodiscard]] const Eigen::VectorXf& lrd() const { return lrd_; }
 
  private:
-  /// k nearest of each query; `exclude_self` skips reference index i for query i (fit()).
-  [[nodiscard]] Neighbours search(const Eigen::Ref<const Eigen::MatrixXf>& queries, bool exclude_self) const;
   /// lrd of each query from its neighbours and the reference k-distances.
   [[nodiscard]] Eigen::VectorXf lrd_of(const Neighbours& nb) const;
 
   Options options_;
-  Eigen::MatrixXf reference_;        ///< n × d
-  Eigen::VectorXf reference_norm2_;  ///< n: ||r||^2
-  Eigen::VectorXf k_distance_;       ///< n (kLof)
-  Eigen::VectorXf lrd_;              ///< n (kLof)
+  std::unique_ptr<NeighbourSearch> own_search_;  ///< when none was given
+  NeighbourSearch* search_;
+  std::size_t reference_size_ = 0;
+  std::size_t dim_ = 0;
+  Eigen::VectorXf k_distance_;  ///< n (kLof)
+  Eigen::VectorXf lrd_;         ///< n (kLof)
 };
 
 }  // namespace sensorgate::kernels

@@ -22,6 +22,10 @@ std::vector<std::uint8_t> encode_frame_batch(const std::string& device_id, std::
 std::vector<std::uint8_t> encode_window_summary(const std::string& gateway_id, std::uint64_t sequence,
                                                 std::int64_t sent_at_ns, const WindowSummaryRecord& summary);
 
+/// UplinkMessage carrying an AnomalyEvent.
+std::vector<std::uint8_t> encode_anomaly_event(const std::string& gateway_id, std::uint64_t sequence,
+                                               std::int64_t sent_at_ns, const AnomalyEventRecord& event);
+
 /// Ack for `sequences` of `gateway_id`.
 std::vector<std::uint8_t> encode_ack(const std::string& gateway_id, std::span<const std::uint64_t> sequences);
 
@@ -30,6 +34,7 @@ struct DecodedUplink {
   std::uint64_t sequence = 0;
   std::int64_t sent_at_ns = 0;
   std::optional<WindowSummaryRecord> window;  ///< set when the payload is a WindowSummary
+  std::optional<AnomalyEventRecord> event;    ///< set when the payload is an AnomalyEvent
 };
 
 /// Verifies and decodes an UplinkMessage; on failure returns nullopt and sets `error`.

@@ -3,7 +3,9 @@
 // them, the codec turns them into wire messages, the collector stores them.
 
 #include <cstdint>
+#include <limits>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace sensorgate::uplink {
@@ -30,6 +32,23 @@ struct WindowSummaryRecord {
   std::vector<std::uint32_t> histogram_counts;
   /// channels x 5 band powers (delta, theta, alpha, beta, gamma), channel-major; empty when off.
   std::vector<float> band_powers;
+  float anomaly_score = std::numeric_limits<float>::quiet_NaN();  ///< NaN: not scored
 };
+
+/// An anomaly over consecutive windows of one device, reported when it is confirmed
+/// (ongoing) and again when it closes.
+struct AnomalyEventRecord {
+  std::string device_id;
+  std::int64_t start_ns = 0;  ///< start of the first window of the event
+  std::int64_t end_ns = 0;    ///< end of the last window so far (final when !ongoing)
+  double peak_score = 0;
+  std::int64_t peak_window_start_ns = 0;
+  std::uint32_t windows = 0;            ///< windows in the event so far
+  std::vector<std::uint16_t> channels;  ///< most responsible first
+  bool ongoing = false;                 ///< true: confirmed, not closed yet; a consumer upserts by (device, start)
+};
+
+/// What the workers hand to the uplink.
+using UplinkRecord = std::variant<WindowSummaryRecord, AnomalyEventRecord>;
 
 }  // namespace sensorgate::uplink

@@ -39,11 +39,11 @@ struct UplinkCounters {
   std::atomic<std::uint64_t> in_flight{0};  ///< gauge: sent, not yet acknowledged
 };
 
-using SummaryRing = SpscRing<WindowSummaryRecord>;
+using UplinkRing = SpscRing<UplinkRecord>;
 
 class UplinkSender {
  public:
-  UplinkSender(zmq::context_t& context, UplinkSenderOptions options, std::vector<SummaryRing*> inputs);
+  UplinkSender(zmq::context_t& context, UplinkSenderOptions options, std::vector<UplinkRing*> inputs);
 
   /// Runs the send/ack loop until finish() was called, the inputs are empty and every
   /// message is acknowledged, or the finish deadline passes. Returns the number of
@@ -67,7 +67,7 @@ class UplinkSender {
   void receive_acks(std::chrono::milliseconds wait);
 
   UplinkSenderOptions options_;
-  std::vector<SummaryRing*> inputs_;
+  std::vector<UplinkRing*> inputs_;
   zmq::socket_t socket_;
   std::map<std::uint64_t, Pending> in_flight_;  // by sequence: resends go oldest first
   std::uint64_t next_sequence_ = 1;

@@ -1,9 +1,9 @@
 #pragma once
 // CollectorServer: receives UplinkMessages on a ZeroMQ ROUTER socket, verifies them,
-// stores a batch of them in one transaction and only then acknowledges every stored
-// message to the gateway that sent it. A message that fails verification is counted,
-// logged (rate-limited) and dropped; a storage failure leaves the batch unacknowledged, so
-// the gateways send it again.
+// stores a batch of them (windows in one transaction, anomaly events in another) and only
+// then acknowledges every stored message to the gateway that sent it. A message that fails
+// verification is counted, logged (rate-limited) and dropped; a storage failure leaves the
+// batch unacknowledged, so the gateways send it again.
 
 #include <atomic>
 #include <chrono>
@@ -24,10 +24,11 @@ struct CollectorOptions {
 
 /// Counters: written only by the server thread, readable from any thread.
 struct CollectorCounters {
-  std::atomic<std::uint64_t> messages{0};        ///< well-formed messages received
-  std::atomic<std::uint64_t> bad_messages{0};    ///< refused by the verifier or checks
-  std::atomic<std::uint64_t> rows_stored{0};     ///< window rows written (new, or a higher revision)
-  std::atomic<std::uint64_t> rows_duplicate{0};  ///< rows already stored (redelivery)
+  std::atomic<std::uint64_t> messages{0};           ///< well-formed messages received
+  std::atomic<std::uint64_t> bad_messages{0};       ///< refused by the verifier or checks
+  std::atomic<std::uint64_t> rows_stored{0};        ///< window rows written (new, or a higher revision)
+  std::atomic<std::uint64_t> rows_duplicate{0};     ///< rows already stored (redelivery)
+  std::atomic<std::uint64_t> event_rows_stored{0};  ///< event rows written (new, or replacing an ongoing report)
   std::atomic<std::uint64_t> acks_sent{0};
   std::atomic<std::uint64_t> store_failures{0};  ///< batches left unacknowledged
 };

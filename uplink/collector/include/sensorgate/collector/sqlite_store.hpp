@@ -1,8 +1,9 @@
 #pragma once
 // SqliteStore: the collector's default storage, one SQLite file in WAL mode. Windows are
-// keyed by (gateway_id, device_id, channel, window_start_ns), so a message delivered twice
-// (at-least-once uplink) is stored once. Schema changes are numbered migrations applied
-// in order and recorded in PRAGMA user_version.
+// keyed by (gateway_id, device_id, channel, window_start_ns) and anomaly events by
+// (gateway_id, device_id, start_ns), so a message delivered twice (at-least-once uplink)
+// is stored once. Schema changes are numbered migrations applied in order and recorded in
+// PRAGMA user_version.
 
 #include <cstdint>
 #include <filesystem>
@@ -22,6 +23,11 @@ struct StoredWindow {
   uplink::WindowSummaryRecord window;
 };
 
+struct StoredEvent {
+  std::string gateway_id;
+  uplink::AnomalyEventRecord event;
+};
+
 class SqliteStore {
  public:
   /// Opens (creating if needed) and migrates the database; throws std::runtime_error.
@@ -32,7 +38,13 @@ class SqliteStore {
   /// std::runtime_error and rolls back on failure.
   std::uint64_t store(std::span<const StoredWindow> windows);
 
+  /// Stores the events in one transaction; returns how many rows were written: new, or
+  /// replacing an ongoing report by the final one or by a longer ongoing one (a report
+  /// never replaces a closed event). Throws std::runtime_error and rolls back on failure.
+  std::uint64_t store_events(std::span<const StoredEvent> events);
+
   [[nodiscard]] std::uint64_t count_window_rows();
+  [[nodiscard]] std::uint64_t count_event_rows();
   [[nodiscard]] int schema_version();
 
  private:
@@ -49,6 +61,7 @@ class SqliteStore {
   std::string path_;
   std::unique_ptr<sqlite3, CloseDb> db_;
   std::unique_ptr<sqlite3_stmt, FinalizeStmt> insert_window_;
+  std::unique_ptr<sqlite3_stmt, FinalizeStmt> upsert_event_;
 };
 
 }  // namespace sensorgate::collector
