@@ -5,7 +5,9 @@
 #include <sqlite3.h>
 
 #include <csignal>
+#include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <tuple>
 
@@ -166,6 +168,64 @@ TEST(EndToEnd, FourHeadsetsTenSecondsAtMaxSpeed_EveryWindowOnceWithReferenceStat
       }
     }
   }
+}
+
+// Issue #4: a seizure-like burst in a live stream becomes an anomaly event that the
+// gateway uplinks and the collector stores, with the window scores beside the statistics.
+TEST(EndToEnd, ScheduledSeizureInLiveStream_AnomalyEventStoredByCollector) {
+  testing::TempDir dir;
+  testing::MosquittoBroker broker(dir.path());
+  const auto db = dir.path() / "windows.sqlite";
+  const auto config = dir.path() / "gateway.toml";
+  std::ofstream(config) << "[anomaly]\nwarmup_windows = 20\n";
+  const std::string uplink = "tcp://127.0.0.1:" + std::to_string(testing::free_tcp_port());
+  testing::ChildProcess collector({SENSORGATE_COLLECTOR_BIN, "--bind", uplink, "--db", db.string()},
+                                  dir.path() / "collector.log");
+  testing::ChildProcess gateway({SENSORGATE_GATEWAY_BIN, "--config", config.string(), "--mqtt", broker.url(),
+                                 "--uplink", uplink, "--gateway-id", "gw-anomaly", "--idle-timeout-ms", "500"},
+                                dir.path() / "gateway.log");
+  ASSERT_TRUE(testing::wait_until([&] { return gateway.log().find("subscribed to") != std::string::npos; }, 15s))
+      << gateway.log();
+  constexpr int kLiveSeconds = 60;
+  std::string sim_output;
+  ASSERT_EQ(testing::run_program({SENSORGATE_SIM_BIN, "--mqtt", broker.url(), "--devices", "1", "--duration",
+                                  std::to_string(kLiveSeconds), "--speed", "max", "--seed", std::to_string(kSeed),
+                                  "--start-time-ns", std::to_string(kStartNs), "--anomaly-schedule", "0:seizure:40:6"},
+                                 sim_output, 60s),
+            0)
+      << sim_output;
+  EXPECT_TRUE(testing::wait_until([&] { return count_rows(db) >= std::int64_t{kLiveSeconds} * kChannels; }, 30s))
+      << gateway.log();
+  gateway.signal(SIGTERM);
+  EXPECT_EQ(gateway.wait(15s), 0) << gateway.log();
+  collector.signal(SIGTERM);
+  EXPECT_EQ(collector.wait(10s), 0) << collector.log();
+
+  sqlite3* handle = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  const std::unique_ptr<sqlite3, int (*)(sqlite3*)> owner(handle, sqlite3_close);
+  const auto query_int = [&](const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(handle, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
+    const std::int64_t value = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : -1;
+    sqlite3_finalize(stmt);
+    return value;
+  };
+  const std::int64_t seizure_start = kStartNs + 40 * kSecondNs;
+  const std::int64_t seizure_end = seizure_start + 6 * kSecondNs;
+  // One final (closed) event overlapping the seizure, naming the channels responsible.
+  EXPECT_EQ(query_int("SELECT COUNT(*) FROM anomaly_events WHERE gateway_id = 'gw-anomaly' AND device_id = "
+                      "'sim-0000' AND ongoing = 0 AND channels <> '' AND start_ns < " +
+                      std::to_string(seizure_end) + " AND end_ns > " + std::to_string(seizure_start)),
+            1)
+      << gateway.log();
+  // Alarm within 5 s of the seizure's start: the event starts no later than that.
+  EXPECT_LE(query_int("SELECT MIN(start_ns) FROM anomaly_events WHERE end_ns > " + std::to_string(seizure_start)),
+            seizure_start + 5 * kSecondNs);
+  // Every window after the warm-up carries its score, repeated on each channel row.
+  EXPECT_EQ(query_int("SELECT COUNT(*) FROM windows WHERE anomaly_score IS NOT NULL AND window_start_ns >= " +
+                      std::to_string(kStartNs + 30 * kSecondNs)),
+            std::int64_t{kLiveSeconds - 30} * kChannels);
 }
 
 }  // namespace
