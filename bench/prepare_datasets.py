@@ -64,18 +64,23 @@ def interleave(normal, abnormal, rng):
     return order
 
 
+def split(normal, abnormal, n_reference, n_abnormal, rng):
+    """Shuffles the normal segments, holds the first n_reference out as the reference and
+    interleaves the rest with n_abnormal abnormal segments drawn at random: (reference, input)."""
+    normal = [normal[i] for i in rng.permutation(len(normal))]
+    abnormal = [abnormal[i] for i in rng.choice(len(abnormal), size=n_abnormal, replace=False)]
+    return normal[:n_reference], interleave(normal[n_reference:], abnormal, rng)
+
+
 def bonn(data, rng):
     """Set A (Z, healthy, scalp) is normal, set E (S, ictal) abnormal; 4097 samples each."""
     def segments(folder, abnormal):
         return [Segment(f"{folder}/{p.name}", read_numbers(p), abnormal)
                 for p in sorted((data / "bonn-epilepsy" / folder).glob("*.txt"))]
 
-    healthy = segments("A_Z", False)
-    seizure = segments("E_S", True)
-    healthy = [healthy[i] for i in rng.permutation(len(healthy))]
-    seizure = [seizure[i] for i in rng.choice(len(seizure), size=20, replace=False)]
+    reference, stream = split(segments("A_Z", False), segments("E_S", True), 40, 20, rng)
     return Dataset(
-        "bonn", ["EEG"], 173.61, reference=healthy[:40], input=interleave(healthy[40:], seizure, rng),
+        "bonn", ["EEG"], 173.61, reference=reference, input=stream,
         note="A (healthy, scalp, eyes open) vs E (seizure, intracranial): recording type and amplitude "
              "differ too, so this split is easy; 23.6 s segments spliced back to back")
 
@@ -88,12 +93,9 @@ def delhi(data, rng):
             return [Segment(f"{name}/{row[0]}", np.array(row[1:], dtype=np.float64).reshape(-1, 1), abnormal)
                     for row in csv.reader(f)]
 
-    interictal = segments("interictal", False)
-    ictal = segments("ictal", True)
-    interictal = [interictal[i] for i in rng.permutation(len(interictal))]
-    ictal = [ictal[i] for i in rng.choice(len(ictal), size=15, replace=False)]
+    reference, stream = split(segments("interictal", False), segments("ictal", True), 20, 15, rng)
     return Dataset(
-        "delhi", ["EEG"], 200.0, reference=interictal[:20], input=interleave(interictal[20:], ictal, rng),
+        "delhi", ["EEG"], 200.0, reference=reference, input=stream,
         note="interictal vs ictal, 5.12 s segments from 10 patients and unstated electrodes spliced back "
              "to back; preictal unused")
 

@@ -134,16 +134,19 @@ COLUMNS = [("dataset", "dataset"), ("windows", "windows"), ("positives", "positi
            ("detection_latency_s_median", "median latency (s)")]
 
 
-def cell(value):
+def cell(key, value):
     if value is None:
         return "–"  # unknown labels, one class only, or not in summary.json
-    return f"{value:.3f}" if isinstance(value, float) else str(value)
+    if not isinstance(value, float):
+        return str(value)
+    # Four decimals for the AUCs, so "at least the best scikit-learn detector" can be read.
+    return f"{value:.4f}" if key.startswith("auc") else f"{value:.3f}"
 
 
 def markdown(results):
     lines = ["| " + " | ".join(title for _, title in COLUMNS) + " |",
              "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(cell(r.get(key)) for key, _ in COLUMNS) + " |" for r in results]
+    lines += ["| " + " | ".join(cell(key, r.get(key)) for key, _ in COLUMNS) + " |" for r in results]
     return "\n".join(lines) + "\n"
 
 

@@ -3,7 +3,7 @@
 # bench-results/ (docs/benchmarks.md explains each figure). Not part of CI: run it on a
 # quiet machine, as root on Debian 12 (it installs what is missing first).
 #
-#   scripts/bench.sh [ring|pipeline|moments|harness ...]   (default: all of them)
+#   scripts/bench.sh [ring|pipeline|moments|scoring|harness ...]   (default: all of them)
 #   HEADSETS=250,500,1000 DURATION=20 scripts/bench.sh harness
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,12 +24,13 @@ run_benchmark() {
     --benchmark_out="bench-results/$name-$stamp.json" --benchmark_out_format=json "$@"
 }
 
-for what in "${@:-ring pipeline moments harness}"; do
+for what in "${@:-ring pipeline moments scoring harness}"; do
   for item in $what; do
     case $item in
       ring) run_benchmark bench_spsc_ring --benchmark_min_time=0.3 --benchmark_enable_random_interleaving=true ;;
       pipeline) run_benchmark bench_pipeline --benchmark_min_time=0.5 ;;
       moments) run_benchmark bench_moments ;;
+      scoring) run_benchmark bench_scoring --benchmark_min_time=0.3 ;;
       harness)
         echo "bench: load harness (headsets ${HEADSETS:-250,500,1000}, ${DURATION:-20} s each)"
         build-bench/bench/sensorgate-load-harness --bin-dir build-bench --headsets "${HEADSETS:-250,500,1000}" \
@@ -38,7 +39,7 @@ for what in "${@:-ring pipeline moments harness}"; do
         cat "bench-results/load-harness-$stamp.json"
         ;;
       *)
-        echo "bench: unknown benchmark '$item' (ring|pipeline|moments|harness)" >&2
+        echo "bench: unknown benchmark '$item' (ring|pipeline|moments|scoring|harness)" >&2
         exit 2
         ;;
     esac

@@ -228,7 +228,6 @@ void AnomalyStage::refit_if_grown() {
   if (!due) return;
   fitted_reference_ = Eigen::Map<const kernels::RowMatrixXf>(reference_.data(), size, static_cast<Eigen::Index>(dim_));
   knn_->fit(fitted_reference_);
-  counters_.refits.fetch_add(1, std::memory_order_relaxed);
 }
 
 void AnomalyStage::flush(std::vector<kernels::AnomalyEvent>& events) {

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <numeric>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -53,7 +52,6 @@ Neighbours CpuNeighbourSearch::search(const Eigen::Ref<const RowMatrixXf>& queri
   Neighbours out{Eigen::MatrixXf(q, kk), Eigen::Matrix<std::int32_t, Eigen::Dynamic, Eigen::Dynamic>(q, kk)};
   const Eigen::Index block = std::max<Eigen::Index>(1, kBlockDistances / n);
   dist2_.resize(n, std::min(block, q));  // column j: query j of the block
-  std::vector<std::int32_t> order(static_cast<std::size_t>(n));
   for (Eigen::Index b0 = 0; b0 < q; b0 += block) {
     const Eigen::Index nb = std::min(block, q - b0);
     const auto qb = queries.middleRows(b0, nb);
@@ -65,15 +63,21 @@ Neighbours CpuNeighbourSearch::search(const Eigen::Ref<const RowMatrixXf>& queri
       d2.col(j) = ((norm2_.array() + qn[j]) - 2.0F * d2.col(j).array()).cwiseMax(0.0F);
       if (exclude_self) d2(b0 + j, j) = std::numeric_limits<float>::infinity();
       const float* col = d2.col(j).data();
-      std::iota(order.begin(), order.end(), 0);
-      // Ties by index, so results do not depend on the selection algorithm.
-      const auto closer = [col](std::int32_t a, std::int32_t c) {
-        return col[a] < col[c] || (col[a] == col[c] && a < c);
-      };
-      std::nth_element(order.begin(), order.begin() + (kk - 1), order.end(), closer);
-      std::sort(order.begin(), order.begin() + kk, closer);
+      // The k-th smallest distance by nth_element on a copy of the floats (contiguous,
+      // several times faster than selecting indices through the distances), then the
+      // indices at or below it, sorted by distance and index so ties come out as the CPU
+      // and GPU both define them.
+      kth_scratch_.assign(col, col + n);
+      std::nth_element(kth_scratch_.begin(), kth_scratch_.begin() + (kk - 1), kth_scratch_.end());
+      const float kth = kth_scratch_[static_cast<std::size_t>(kk - 1)];
+      candidates_.clear();
+      for (Eigen::Index i = 0; i < n; ++i) {
+        if (col[i] <= kth) candidates_.push_back(static_cast<std::int32_t>(i));
+      }
+      std::sort(candidates_.begin(), candidates_.end(),
+                [col](std::int32_t a, std::int32_t c) { return col[a] < col[c] || (col[a] == col[c] && a < c); });
       for (Eigen::Index t = 0; t < kk; ++t) {
-        const auto r = order[static_cast<std::size_t>(t)];
+        const auto r = candidates_[static_cast<std::size_t>(t)];
         out.dist2(b0 + j, t) = col[r];
         out.index(b0 + j, t) = r;
       }

@@ -30,7 +30,8 @@ ClosedWindow make_window(std::int64_t index, std::mt19937& rng, double gain = 1.
     m.max = static_cast<float>(3.0 * sd);
     w.channels.push_back(m);
     kernels::BandPowers b{};
-    for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(g * g * 100.0 / (1.0 + i) * jitter(rng));
+    for (std::size_t i = 0; i < b.size(); ++i)
+      b[i] = static_cast<float>(g * g * 100.0 / (1.0 + static_cast<double>(i)) * jitter(rng));
     w.bands.push_back(b);
     w.line_length.push_back(static_cast<float>(5.0 * g * jitter(rng)));
   }
@@ -44,7 +45,7 @@ struct StreamResult {
 
 /// Streams 3 devices × 400 windows (anomalies: device 1 at windows 200-204, ×8 on channel
 /// 2; device 2 at 300-301, every channel ×0.01), `per_batch` windows per device per call.
-StreamResult stream(AnomalyOptions options, std::size_t per_batch) {
+StreamResult stream(const AnomalyOptions& options, std::size_t per_batch) {
   AnomalyStage stage(options);
   std::mt19937 rng(42);
   std::vector<std::vector<ClosedWindow>> all(3);

@@ -159,6 +159,33 @@ TEST(BackendFactory, UnknownName_Throws) {
   EXPECT_NO_THROW(make_backend("auto"));
 }
 
+TEST(FailoverBackend, Compute_InjectedGpuFailure_BatchRedoneOnCpuThenPrimaryAgain) {
+  const auto samples = random_frames(256, 16, 100.0, 30.0, 6);
+  const std::vector<float> edges{0, 100, 200};
+  std::uint32_t outputs = 0;
+  const auto jobs = jobs_over(samples, 16, 16, outputs);
+  const std::size_t bins = histogram_bins(edges);
+  std::vector<Moments> want(outputs);
+  std::vector<std::uint32_t> want_hist(outputs * bins);
+  make_cpu_backend()->compute(jobs, edges, want, want_hist);
+  auto backend = make_failover_backend("cpu", FailoverOptions{.retry_after_searches = 2, .fail_primary_after = 2});
+  ASSERT_NE(backend->failover_counters(), nullptr);
+  for (int call = 1; call <= 5; ++call) {
+    std::vector<Moments> got(outputs);
+    std::vector<std::uint32_t> got_hist(outputs * bins);
+    backend->compute(jobs, edges, got, got_hist);
+    EXPECT_EQ(got_hist, want_hist) << "call " << call;
+    for (std::size_t i = 0; i < outputs; ++i) EXPECT_EQ(got[i].m2, want[i].m2) << "call " << call;
+  }
+  const auto& c = *backend->failover_counters();
+  EXPECT_EQ(c.failures.load(), 1U);           // call 2
+  EXPECT_EQ(c.fallback_searches.load(), 2U);  // calls 2 and 3 on the CPU
+  EXPECT_EQ(c.recoveries.load(), 1U);         // call 4 back on the primary
+  EXPECT_EQ(c.primary_searches.load(), 3U);
+  // Without injection "cpu" is the plain backend, no switch around it.
+  EXPECT_EQ(make_failover_backend("cpu", {})->failover_counters(), nullptr);
+}
+
 // Tolerance between backends: both compute in double from the same floats; the GPU may
 // fuse multiply-adds differently, so means and variances agree to 1e-9 relative.
 TEST(CudaBackend, Compute_SameJobsAsCpu_AgreesWithinTolerance) {

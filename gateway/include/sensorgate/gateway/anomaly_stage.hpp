@@ -76,7 +76,6 @@ struct AnomalyCounters {
   std::atomic<std::uint64_t> learned{0};     ///< windows learned as normal
   std::atomic<std::uint64_t> unscorable{0};  ///< no band powers / model not ready / non-finite
   std::atomic<std::uint64_t> events{0};      ///< events confirmed
-  std::atomic<std::uint64_t> refits{0};      ///< kNN/LOF reference refits
 };
 
 class AnomalyStage {

@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sensorgate/kernels/failover.hpp"
 
@@ -73,7 +74,8 @@ void check_search(const NeighbourSearch& search, const Eigen::Ref<const RowMatri
 
 /// Eigen on the CPU; always available. For a block of queries Q the squared distances to
 /// the points P are ||p||² + ||q||² − 2·P·Qᵀ (one float GEMM, clamped at 0), then
-/// std::nth_element selects the k smallest per query; queries go in blocks of about 4 M
+/// std::nth_element finds the k-th smallest per query and the points at or below it are
+/// sorted; queries go in blocks of about 4 M
 /// distances (16 MB of scratch). The GEMM loses about 1e-6·(||q||² + ||p||²) of a squared
 /// distance, harmless for z-scored features.
 class CpuNeighbourSearch final : public NeighbourSearch {
@@ -91,6 +93,8 @@ class CpuNeighbourSearch final : public NeighbourSearch {
   RowMatrixXf points_;
   Eigen::VectorXf norm2_;  ///< ||p||² per point
   Eigen::MatrixXf dist2_;  ///< scratch: points × block
+  std::vector<float> kth_scratch_;
+  std::vector<std::int32_t> candidates_;
 };
 
 std::unique_ptr<NeighbourSearch> make_cpu_neighbour_search();
