@@ -109,6 +109,12 @@ GatewaySnapshot Gateway::snapshot() const {
   s.uplink_sent = u.sent.load();
   s.uplink_acked = u.acked.load();
   s.uplink_in_flight = u.in_flight.load();
+  if (const auto* spool = uplink_->spool_counters()) {
+    s.spool_bytes = spool->bytes.load();
+    s.spool_recovered = spool->recovered.load();
+    s.spool_dropped_overflow = u.dropped_overflow.load();
+    s.spool_corrupt = spool->corrupt_records.load();
+  }
   s.devices = registry_.size();
   for (std::size_t i = 0; i < s.devices; ++i) {
     const DeviceStream& d = registry_.at(i);
@@ -163,6 +169,10 @@ std::string to_json(const GatewaySnapshot& s) {
                         {"uplink_sent", s.uplink_sent},
                         {"uplink_acked", s.uplink_acked},
                         {"uplink_in_flight", s.uplink_in_flight},
+                        {"spool_bytes", s.spool_bytes},
+                        {"spool_recovered", s.spool_recovered},
+                        {"spool_dropped_overflow", s.spool_dropped_overflow},
+                        {"spool_corrupt", s.spool_corrupt},
                         {"devices", devices}};
   if (s.serial) {
     const auto& r = *s.serial;

@@ -112,6 +112,21 @@ GatewayConfig GatewayConfig::from(ConfigFile& file) {
   c.uplink.resend_after = milliseconds(file.get_int("uplink.resend_after_ms", 3000, 10, 3'600'000));
   c.uplink.max_in_flight = static_cast<std::size_t>(file.get_int("uplink.max_in_flight", 65536, 1, 10'000'000));
   c.uplink_ring_capacity = power_of_two(file, "uplink.ring_capacity", 4096, 1 << 24);
+  c.uplink.max_send_rate_per_s = file.get_double("uplink.max_send_rate_per_s", 0, 0, 1e9);
+  {
+    // Every spool key is read (and checked) even without a directory, so a typo is caught.
+    uplink::DiskSpoolOptions spool;
+    spool.directory = file.get_string("uplink.spool_dir", "");
+    spool.segment_bytes = static_cast<std::uint64_t>(file.get_int("uplink.spool_segment_mb", 16, 1, 4096)) << 20U;
+    spool.max_bytes = static_cast<std::uint64_t>(file.get_int("uplink.spool_max_mb", 1024, 1, 1 << 24)) << 20U;
+    if (spool.max_bytes < 2 * spool.segment_bytes) {
+      file.fail("uplink.spool_max_mb", "must be at least twice uplink.spool_segment_mb");
+    }
+    spool.fsync =
+        *uplink::parse_fsync_policy(file.get_choice("uplink.spool_fsync", "interval", {"always", "interval", "never"}));
+    spool.fsync_interval = milliseconds(file.get_int("uplink.spool_fsync_interval_ms", 1000, 1, 3'600'000));
+    if (!spool.directory.empty()) c.uplink.spool = spool;
+  }
   c.shutdown_timeout = milliseconds(file.get_int("uplink.shutdown_timeout_ms", 10000, 0, 3'600'000));
 
   c.stats_interval = std::chrono::seconds(file.get_int("log.stats_interval_s", 10, 0, 86'400));

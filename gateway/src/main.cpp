@@ -45,6 +45,10 @@ void log_stats(const sensorgate::GatewaySnapshot& now, const std::string& rate) 
       "gateway: anomaly scoring: windows scored {}, unscorable {}, events {}; GPU failures {}, CPU fallback "
       "batches {}",
       now.windows_scored, now.windows_unscorable, now.anomaly_events, now.gpu_failures, now.cpu_fallback_batches);
+  if (now.spool_bytes > 0 || now.spool_recovered > 0 || now.spool_dropped_overflow > 0) {
+    spdlog::info("gateway: spool {} bytes, recovered {}, dropped (size bound) {}, corrupt {}", now.spool_bytes,
+                 now.spool_recovered, now.spool_dropped_overflow, now.spool_corrupt);
+  }
   if (now.mqtt_connection_losses > 0) {
     spdlog::info("gateway: mqtt connects {}, connection losses {}, reconnects {}", now.mqtt_connects,
                  now.mqtt_connection_losses, now.mqtt_reconnects);
@@ -133,6 +137,7 @@ int run(int argc, char** argv) {
   std::optional<std::string> serial_format;
   std::optional<std::int64_t> baud;
   std::optional<std::string> serial_device_id;
+  std::optional<std::string> spool_dir;
   std::string stats_json;
   app.add_option("--mqtt", mqtt_url, "MQTT broker URL (mqtt.url), e.g. tcp://127.0.0.1:1883");
   app.add_option("--uplink", uplink, "collector ZeroMQ endpoint (uplink.endpoint), e.g. tcp://127.0.0.1:5560");
@@ -150,6 +155,8 @@ int run(int argc, char** argv) {
   app.add_option("--serial-format", serial_format, "framed|openbci-cyton|openbci-daisy (serial.format)");
   app.add_option("--baud", baud, "serial baud rate, e.g. 115200 (serial.baud)");
   app.add_option("--serial-device-id", serial_device_id, "device id of an OpenBCI board's stream (serial.device_id)");
+  app.add_option("--spool-dir", spool_dir,
+                 "keep unacknowledged messages in this directory too, so they survive a crash (uplink.spool_dir)");
   app.add_option("--stats-json", stats_json,
                  "write the counters (totals and per device) as JSON to this file at every statistics interval and "
                  "at exit");
@@ -171,6 +178,7 @@ int run(int argc, char** argv) {
     if (baud) file.set_override("serial.baud", *baud, "--baud");
     if (serial_device_id) file.set_override("serial.device_id", *serial_device_id, "--serial-device-id");
     if (uplink) file.set_override("uplink.endpoint", *uplink, "--uplink");
+    if (spool_dir) file.set_override("uplink.spool_dir", *spool_dir, "--spool-dir");
     if (gateway_id) file.set_override("gateway.id", *gateway_id, "--gateway-id");
     if (window_ms) file.set_override("windows.length_ms", *window_ms, "--window-ms");
     if (slide_ms) file.set_override("windows.slide_ms", *slide_ms, "--slide-ms");

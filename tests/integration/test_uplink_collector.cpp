@@ -51,9 +51,17 @@ std::uint64_t stored_rows(const std::filesystem::path& db) {
   return collector::SqliteStore(db).count_window_rows();
 }
 
+uplink::UplinkSenderOptions sender_options(const std::string& endpoint, std::chrono::milliseconds resend) {
+  uplink::UplinkSenderOptions options;
+  options.endpoint = endpoint;
+  options.gateway_id = "gw-test";
+  options.resend_after = resend;
+  return options;
+}
+
 struct SenderRun {
   explicit SenderRun(zmq::context_t& ctx, const std::string& endpoint, std::chrono::milliseconds resend = 200ms)
-      : ring(1024), sender(ctx, {endpoint, "gw-test", resend, 65536}, {&ring}) {}
+      : ring(1024), sender(ctx, sender_options(endpoint, resend), {&ring}) {}
   void start() {
     thread = std::thread([this] { unacked = sender.run(); });
   }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <variant>
 
 #include "sensorgate/common/runtime.hpp"
@@ -33,6 +34,14 @@ UplinkSender::UplinkSender(zmq::context_t& context, UplinkSenderOptions options,
   socket_.set(zmq::sockopt::reconnect_ivl_max, 5000);
   socket_.set(zmq::sockopt::sndhwm, 100000);
   socket_.connect(options_.endpoint);
+  if (options_.spool) {
+    spool_ = std::make_unique<DiskSpool>(*options_.spool);
+    // What a previous run left unacknowledged goes first, in order, under the rate limit.
+    for (auto& record : spool_->take_recovered())
+      in_flight_.emplace(record.sequence, Pending{std::move(record.bytes), {}});
+    next_sequence_ = std::max<std::uint64_t>(next_sequence_, spool_->highest_recovered_sequence() + 1);
+    counters_.in_flight.store(in_flight_.size(), std::memory_order_relaxed);
+  }
 }
 
 void UplinkSender::finish(std::chrono::steady_clock::time_point deadline) {
@@ -52,18 +61,37 @@ bool UplinkSender::drain_inputs() {
               [&](const WindowSummaryRecord& w) { return encode_window_summary(options_.gateway_id, seq, now_ns, w); },
               [&](const AnomalyEventRecord& e) { return encode_anomaly_event(options_.gateway_id, seq, now_ns, e); }},
           record);
+      if (spool_) {
+        for (const auto dropped : spool_->append(seq, bytes)) {
+          if (in_flight_.erase(dropped) > 0) bump(counters_.dropped_overflow);
+        }
+      }
       in_flight_.emplace(seq, Pending{std::move(bytes), {}});
       any = true;
     }
   }
+  // Durable (as the fsync policy says) before any of it is sent.
+  if (spool_ && any) spool_->flush(std::chrono::steady_clock::now());
   counters_.in_flight.store(in_flight_.size(), std::memory_order_relaxed);
   return any;
+}
+
+bool UplinkSender::take_send_token(std::chrono::steady_clock::time_point now) {
+  if (options_.max_send_rate_per_s <= 0) return true;
+  const double elapsed = std::chrono::duration<double>(now - tokens_at_).count();
+  // Refill at the rate, holding at most one second's worth (the largest burst).
+  send_tokens_ = std::min(options_.max_send_rate_per_s, send_tokens_ + elapsed * options_.max_send_rate_per_s);
+  tokens_at_ = now;
+  if (send_tokens_ < 1.0) return false;
+  send_tokens_ -= 1.0;
+  return true;
 }
 
 void UplinkSender::send_due(std::chrono::steady_clock::time_point now) {
   for (auto& [seq, pending] : in_flight_) {
     const bool first = pending.last_sent == std::chrono::steady_clock::time_point{};
     if (!first && now - pending.last_sent < options_.resend_after) continue;
+    if (!take_send_token(now)) return;
     zmq::message_t msg(pending.bytes.data(), pending.bytes.size());
     if (!socket_.send(msg, zmq::send_flags::dontwait)) return;  // collector not connected: retry later
     pending.last_sent = now;
@@ -85,6 +113,7 @@ void UplinkSender::receive_acks(std::chrono::milliseconds wait) {
     }
     for (auto seq : ack->sequences) {
       if (in_flight_.erase(seq) > 0) bump(counters_.acked);
+      if (spool_) spool_->ack(seq);
     }
   }
   counters_.in_flight.store(in_flight_.size(), std::memory_order_relaxed);

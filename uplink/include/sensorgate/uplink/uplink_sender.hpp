@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -19,6 +21,7 @@
 #include <zmq.hpp>
 
 #include "sensorgate/common/spsc_ring.hpp"
+#include "sensorgate/uplink/disk_spool.hpp"
 #include "sensorgate/uplink/records.hpp"
 
 namespace sensorgate::uplink {
@@ -28,6 +31,11 @@ struct UplinkSenderOptions {
   std::string gateway_id;
   std::chrono::milliseconds resend_after{3000};
   std::size_t max_in_flight = 65536;
+  /// Keep unacknowledged messages in a disk spool too (survives a crash); none: memory only.
+  std::optional<DiskSpoolOptions> spool;
+  /// Most messages sent per second, first sends and resends together (a backlog after an
+  /// outage or a recovered spool must not flood the collector); 0 = no limit.
+  double max_send_rate_per_s = 0;
 };
 
 /// Counters: written only by the uplink thread, readable from any thread.
@@ -35,8 +43,9 @@ struct UplinkCounters {
   std::atomic<std::uint64_t> sent{0};    ///< messages sent for the first time
   std::atomic<std::uint64_t> resent{0};  ///< retransmissions after resend_after
   std::atomic<std::uint64_t> acked{0};
-  std::atomic<std::uint64_t> bad_acks{0};   ///< unverifiable acks or acks for another gateway
-  std::atomic<std::uint64_t> in_flight{0};  ///< gauge: sent, not yet acknowledged
+  std::atomic<std::uint64_t> bad_acks{0};          ///< unverifiable acks or acks for another gateway
+  std::atomic<std::uint64_t> in_flight{0};         ///< gauge: sent, not yet acknowledged
+  std::atomic<std::uint64_t> dropped_overflow{0};  ///< unacknowledged messages dropped by the spool's size bound
 };
 
 using UplinkRing = SpscRing<UplinkRecord>;
@@ -55,6 +64,8 @@ class UplinkSender {
   void finish(std::chrono::steady_clock::time_point deadline);
 
   [[nodiscard]] const UplinkCounters& counters() const { return counters_; }
+  /// The spool's counters; null without a spool.
+  [[nodiscard]] const DiskSpoolCounters* spool_counters() const { return spool_ ? &spool_->counters() : nullptr; }
 
  private:
   struct Pending {
@@ -63,6 +74,8 @@ class UplinkSender {
   };
 
   bool drain_inputs();
+  /// True when the send rate limit lets one more message go now (and takes its token).
+  bool take_send_token(std::chrono::steady_clock::time_point now);
   void send_due(std::chrono::steady_clock::time_point now);
   void receive_acks(std::chrono::milliseconds wait);
 
@@ -71,6 +84,9 @@ class UplinkSender {
   zmq::socket_t socket_;
   std::map<std::uint64_t, Pending> in_flight_;  // by sequence: resends go oldest first
   std::uint64_t next_sequence_ = 1;
+  std::unique_ptr<DiskSpool> spool_;
+  double send_tokens_ = 0;
+  std::chrono::steady_clock::time_point tokens_at_{};
   std::atomic<bool> finishing_{false};
   std::atomic<std::int64_t> deadline_ns_{0};
   UplinkCounters counters_;

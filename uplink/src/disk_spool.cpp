@@ -1,0 +1,251 @@
+#include "sensorgate/uplink/disk_spool.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+#include <system_error>
+
+#include "sensorgate/common/serial_framing.hpp"
+
+namespace sensorgate::uplink {
+namespace {
+
+static_assert(std::endian::native == std::endian::little, "the spool format is little-endian");
+
+template <typename T>
+T load(const std::uint8_t* p) {
+  T value;
+  std::memcpy(&value, p, sizeof(T));
+  return value;
+}
+
+template <typename T>
+void store(std::uint8_t* p, T value) {
+  std::memcpy(p, &value, sizeof(T));
+}
+
+/// CRC-32C over the record's sequence and payload.
+std::uint32_t record_crc(std::uint64_t sequence, std::span<const std::uint8_t> payload,
+                         std::vector<std::uint8_t>& scratch) {
+  scratch.resize(sizeof(sequence) + payload.size());
+  store(scratch.data(), sequence);
+  std::copy(payload.begin(), payload.end(), scratch.begin() + sizeof(sequence));
+  return crc32c(scratch);
+}
+
+[[noreturn]] void fail(const std::string& what, const std::filesystem::path& path) {
+  throw std::runtime_error(fmt::format("spool: {} {}: {}", what, path.string(), std::strerror(errno)));
+}
+
+void sync_directory(const std::filesystem::path& dir) {
+  // A new or deleted segment is durable only once its directory entry is.
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+std::optional<FsyncPolicy> parse_fsync_policy(std::string_view text) {
+  if (text == "always") return FsyncPolicy::kAlways;
+  if (text == "interval") return FsyncPolicy::kInterval;
+  if (text == "never") return FsyncPolicy::kNever;
+  return std::nullopt;
+}
+
+DiskSpool::DiskSpool(DiskSpoolOptions options) : options_(std::move(options)) {
+  std::error_code ec;
+  std::filesystem::create_directories(options_.directory, ec);
+  if (ec) {
+    throw std::runtime_error(fmt::format("spool: cannot create {}: {}", options_.directory.string(), ec.message()));
+  }
+  recover();
+}
+
+DiskSpool::~DiskSpool() {
+  if (fd_ >= 0) {
+    if (dirty_ && options_.fsync != FsyncPolicy::kNever) ::fsync(fd_);
+    ::close(fd_);
+  }
+}
+
+void DiskSpool::recover() {
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.directory)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".spool") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());  // names are zero-padded first sequences
+  for (const auto& path : files) {
+    Segment segment = recover_segment(path);
+    if (segment.bytes == 0) {
+      std::filesystem::remove(path);
+      continue;
+    }
+    segments_.push_back(segment);
+    total_bytes_ += segment.bytes;
+  }
+  std::sort(recovered_.begin(), recovered_.end(),
+            [](const SpooledRecord& a, const SpooledRecord& b) { return a.sequence < b.sequence; });
+  for (const auto& r : recovered_) unacked_.insert(r.sequence);
+  if (!recovered_.empty()) highest_recovered_ = recovered_.back().sequence;
+  counters_.recovered.store(recovered_.size(), std::memory_order_relaxed);
+  if (!recovered_.empty()) {
+    spdlog::info("spool: {} unacknowledged messages recovered from {} ({} segments)", recovered_.size(),
+                 options_.directory.string(), segments_.size());
+  }
+  update_gauges();
+}
+
+DiskSpool::Segment DiskSpool::recover_segment(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot read", path);
+  const std::vector<std::uint8_t> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Segment segment{path, 0, 0, 0};
+  std::size_t offset = 0;
+  bool first = true;
+  while (offset < data.size()) {
+    if (data.size() - offset < kHeaderBytes) break;  // torn header
+    const std::uint8_t* header = data.data() + offset;
+    const auto length = load<std::uint32_t>(header + 4);
+    if (load<std::uint32_t>(header) != kMagic || length > kMaxRecordBytes) {
+      counters_.corrupt_records.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("spool: {}: bad record header at byte {}; the rest of the segment is skipped", path.string(),
+                   offset);
+      break;
+    }
+    if (data.size() - offset - kHeaderBytes < length) break;  // torn payload
+    const auto sequence = load<std::uint64_t>(header + 8);
+    const std::span<const std::uint8_t> payload(header + kHeaderBytes, length);
+    if (record_crc(sequence, payload, scratch_) != load<std::uint32_t>(header + 16)) {
+      counters_.corrupt_records.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn(
+          "spool: {}: CRC mismatch in the record of sequence {} at byte {}; the rest of the segment is "
+          "skipped",
+          path.string(), sequence, offset);
+      break;
+    }
+    recovered_.push_back(SpooledRecord{sequence, std::vector<std::uint8_t>(payload.begin(), payload.end())});
+    segment.first = first ? sequence : std::min(segment.first, sequence);
+    segment.last = std::max(segment.last, sequence);
+    first = false;
+    offset += kHeaderBytes + length;
+  }
+  if (offset < data.size()) {
+    // Cut the torn or corrupt tail off, so that the segment reads cleanly next time too.
+    counters_.truncated_bytes.fetch_add(data.size() - offset, std::memory_order_relaxed);
+    std::filesystem::resize_file(path, offset);
+  }
+  segment.bytes = offset;
+  return segment;
+}
+
+std::vector<SpooledRecord> DiskSpool::take_recovered() {
+  return std::exchange(recovered_, {});
+}
+
+void DiskSpool::open_segment(std::uint64_t first_sequence) {
+  const auto path = options_.directory / fmt::format("{:020}.spool", first_sequence);
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+  if (fd_ < 0) fail("cannot create", path);
+  if (options_.fsync != FsyncPolicy::kNever) sync_directory(options_.directory);
+  segments_.push_back(Segment{path, first_sequence, first_sequence, 0});
+}
+
+void DiskSpool::close_segment() {
+  if (fd_ < 0) return;
+  if (dirty_ && options_.fsync != FsyncPolicy::kNever) ::fsync(fd_);
+  dirty_ = false;
+  ::close(fd_);
+  fd_ = -1;
+}
+
+std::vector<std::uint64_t> DiskSpool::append(std::uint64_t sequence, std::span<const std::uint8_t> bytes) {
+  if (bytes.size() > kMaxRecordBytes) throw std::runtime_error("spool: record too large");
+  const std::uint64_t record_bytes = kHeaderBytes + bytes.size();
+  if (fd_ >= 0 && segments_.back().bytes + record_bytes > options_.segment_bytes) close_segment();
+  if (fd_ < 0) open_segment(sequence);
+  std::uint8_t header[kHeaderBytes];
+  store(header, kMagic);
+  store(header + 4, static_cast<std::uint32_t>(bytes.size()));
+  store(header + 8, sequence);
+  store(header + 16, record_crc(sequence, bytes, scratch_));
+  scratch_.assign(header, header + kHeaderBytes);
+  scratch_.insert(scratch_.end(), bytes.begin(), bytes.end());
+  // One write per record: with O_APPEND a crash leaves at most one torn record at the end.
+  std::size_t done = 0;
+  while (done < scratch_.size()) {
+    const ssize_t n = ::write(fd_, scratch_.data() + done, scratch_.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("cannot write", segments_.back().path);
+    done += static_cast<std::size_t>(n);
+  }
+  dirty_ = true;
+  Segment& current = segments_.back();
+  current.last = sequence;
+  current.bytes += record_bytes;
+  total_bytes_ += record_bytes;
+  unacked_.insert(sequence);
+  counters_.appended.fetch_add(1, std::memory_order_relaxed);
+
+  std::vector<std::uint64_t> dropped;
+  while (total_bytes_ > options_.max_bytes && segments_.size() > 1) {
+    const Segment& oldest = segments_.front();
+    for (auto it = unacked_.lower_bound(oldest.first); it != unacked_.end() && *it <= oldest.last;) {
+      dropped.push_back(*it);
+      it = unacked_.erase(it);
+    }
+    delete_front();
+  }
+  if (!dropped.empty()) {
+    counters_.dropped_overflow.fetch_add(dropped.size(), std::memory_order_relaxed);
+    spdlog::warn("spool: over {} bytes; dropped the {} oldest unacknowledged messages", options_.max_bytes,
+                 dropped.size());
+  }
+  update_gauges();
+  return dropped;
+}
+
+void DiskSpool::flush(std::chrono::steady_clock::time_point now) {
+  if (fd_ < 0 || !dirty_ || options_.fsync == FsyncPolicy::kNever) return;
+  if (options_.fsync == FsyncPolicy::kInterval && now - last_sync_ < options_.fsync_interval) return;
+  if (::fsync(fd_) != 0) fail("cannot fsync", segments_.back().path);
+  dirty_ = false;
+  last_sync_ = now;
+}
+
+void DiskSpool::ack(std::uint64_t sequence) {
+  unacked_.erase(sequence);
+  // Closed segments (all but the one being written) with nothing unacknowledged go.
+  while (segments_.size() > (fd_ >= 0 ? 1U : 0U)) {
+    const Segment& oldest = segments_.front();
+    const auto it = unacked_.lower_bound(oldest.first);
+    if (it != unacked_.end() && *it <= oldest.last) break;
+    delete_front();
+  }
+  update_gauges();
+}
+
+void DiskSpool::delete_front() {
+  const Segment oldest = segments_.front();
+  segments_.pop_front();
+  total_bytes_ -= oldest.bytes;
+  std::error_code ec;
+  std::filesystem::remove(oldest.path, ec);
+  if (ec) spdlog::warn("spool: cannot delete {}: {}", oldest.path.string(), ec.message());
+}
+
+void DiskSpool::update_gauges() {
+  counters_.bytes.store(total_bytes_, std::memory_order_relaxed);
+  counters_.segments.store(segments_.size(), std::memory_order_relaxed);
+}
+
+}  // namespace sensorgate::uplink
