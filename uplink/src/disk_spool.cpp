@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cerrno>
 #include <cstring>
@@ -42,7 +43,8 @@ std::uint32_t record_crc(std::uint64_t sequence, std::span<const std::uint8_t> p
 }
 
 [[noreturn]] void fail(const std::string& what, const std::filesystem::path& path) {
-  throw std::runtime_error(fmt::format("spool: {} {}: {}", what, path.string(), std::strerror(errno)));
+  throw std::runtime_error(
+      fmt::format("spool: {} {}: {}", what, path.string(), std::error_code(errno, std::generic_category()).message()));
 }
 
 void sync_directory(const std::filesystem::path& dir) {
@@ -173,12 +175,12 @@ std::vector<std::uint64_t> DiskSpool::append(std::uint64_t sequence, std::span<c
   const std::uint64_t record_bytes = kHeaderBytes + bytes.size();
   if (fd_ >= 0 && segments_.back().bytes + record_bytes > options_.segment_bytes) close_segment();
   if (fd_ < 0) open_segment(sequence);
-  std::uint8_t header[kHeaderBytes];
-  store(header, kMagic);
-  store(header + 4, static_cast<std::uint32_t>(bytes.size()));
-  store(header + 8, sequence);
-  store(header + 16, record_crc(sequence, bytes, scratch_));
-  scratch_.assign(header, header + kHeaderBytes);
+  std::array<std::uint8_t, kHeaderBytes> header{};
+  store(header.data(), kMagic);
+  store(header.data() + 4, static_cast<std::uint32_t>(bytes.size()));
+  store(header.data() + 8, sequence);
+  store(header.data() + 16, record_crc(sequence, bytes, scratch_));
+  scratch_.assign(header.begin(), header.end());
   scratch_.insert(scratch_.end(), bytes.begin(), bytes.end());
   // One write per record: with O_APPEND a crash leaves at most one torn record at the end.
   std::size_t done = 0;
