@@ -111,6 +111,7 @@ GatewaySnapshot Gateway::snapshot() const {
   s.uplink_in_flight = u.in_flight.load();
   if (const auto* spool = uplink_->spool_counters()) {
     s.spool_bytes = spool->bytes.load();
+    s.spool_pending = spool->pending.load();
     s.spool_recovered = spool->recovered.load();
     s.spool_dropped_overflow = u.dropped_overflow.load();
     s.spool_corrupt = spool->corrupt_records.load();
@@ -170,6 +171,7 @@ std::string to_json(const GatewaySnapshot& s) {
                         {"uplink_acked", s.uplink_acked},
                         {"uplink_in_flight", s.uplink_in_flight},
                         {"spool_bytes", s.spool_bytes},
+                        {"spool_pending", s.spool_pending},
                         {"spool_recovered", s.spool_recovered},
                         {"spool_dropped_overflow", s.spool_dropped_overflow},
                         {"spool_corrupt", s.spool_corrupt},

@@ -5,7 +5,9 @@
 
 #include <csignal>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "sensorgate/testing/processes.hpp"
 #include "sensorgate/testing/window_rows.hpp"
@@ -108,6 +110,60 @@ TEST(Spool, GatewayKilledWhileCollectorDown_RestartedGatewayDeliversEveryWindowO
   EXPECT_EQ(check.log().find("unacknowledged messages recovered"), std::string::npos) << check.log();
   check.signal(SIGTERM);
   EXPECT_EQ(check.wait(15s), 0) << check.log();
+}
+
+// Issue #5's first fault test: the collector dies (SIGKILL) for 10 s in the middle of a
+// real-time stream and comes back on the same database; afterwards every window is stored
+// exactly once, nothing is left pending in the spool or in flight, and the counters agree.
+TEST(Spool, CollectorKilledForTenSecondsMidStream_EveryWindowStoredOnce) {
+  TempDir dir;
+  MosquittoBroker broker(dir.path());
+  const auto db = dir.path() / "windows.sqlite";
+  const auto config = dir.path() / "gateway.toml";
+  std::ofstream(config) << "[log]\nstats_interval_s = 1\n[uplink]\nresend_after_ms = 500\n";
+  const auto stats_path = dir.path() / "stats.json";
+  const std::string uplink = "tcp://127.0.0.1:" + std::to_string(free_tcp_port());
+  const std::vector<std::string> collector_args{SENSORGATE_COLLECTOR_BIN, "--bind", uplink, "--db", db.string()};
+  auto collector = std::make_unique<ChildProcess>(collector_args, dir.path() / "collector-1.log");
+  ChildProcess gateway({SENSORGATE_GATEWAY_BIN, "--config", config.string(), "--mqtt", broker.url(), "--uplink", uplink,
+                        "--gateway-id", "gw-outage", "--spool-dir", (dir.path() / "spool").string(),
+                        "--idle-timeout-ms", "500", "--stats-json", stats_path.string()},
+                       dir.path() / "gateway.log");
+  ASSERT_TRUE(wait_until([&] { return gateway.log().find("subscribed to") != std::string::npos; }, 15s))
+      << gateway.log();
+  constexpr int kLiveSeconds = 24;
+  ChildProcess sim({SENSORGATE_SIM_BIN, "--mqtt", broker.url(), "--devices", std::to_string(kDevices), "--duration",
+                    std::to_string(kLiveSeconds), "--speed", "1", "--seed", "11"},
+                   dir.path() / "sim.log");
+  ASSERT_TRUE(wait_until([&] { return !read_window_rows(db).empty(); }, 15s)) << gateway.log();
+  collector->signal(SIGKILL);
+  EXPECT_EQ(collector->wait(5s), 128 + SIGKILL);
+  std::this_thread::sleep_for(10s);
+  EXPECT_GT(stats(stats_path).value("spool_pending", 0U), 0U) << "windows wait in the spool during the outage";
+  collector = std::make_unique<ChildProcess>(collector_args, dir.path() / "collector-2.log");
+  ASSERT_EQ(sim.wait(60s), 0) << sim.log();
+
+  const std::uint64_t expected_rows = std::uint64_t{kDevices} * kLiveSeconds * kChannels;
+  EXPECT_TRUE(wait_until([&] { return read_window_rows(db).size() >= expected_rows; }, 30s))
+      << "rows " << read_window_rows(db).size() << "\n"
+      << gateway.log();
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const auto s = stats(stats_path);
+        return s.value("spool_pending", 1U) == 0 && s.value("uplink_in_flight", 1U) == 0;
+      },
+      10s))
+      << read_file(stats_path);
+  const auto s = stats(stats_path);
+  EXPECT_EQ(s.value("uplink_acked", 0U), s.value("uplink_sent", 1U));  // every message acknowledged once
+  EXPECT_GT(s.value("uplink_sent", 0U), 0U);
+  gateway.signal(SIGTERM);
+  EXPECT_EQ(gateway.wait(15s), 0) << gateway.log();
+  collector->signal(SIGTERM);
+  EXPECT_EQ(collector->wait(10s), 0) << collector->log();
+  const auto rows = read_window_rows(db);
+  EXPECT_EQ(rows.size(), expected_rows);
+  for (const auto& [key, row] : rows) EXPECT_EQ(row.count, 256) << std::get<0>(key) << " " << std::get<2>(key);
 }
 
 }  // namespace

@@ -248,6 +248,7 @@ void DiskSpool::delete_front() {
 void DiskSpool::update_gauges() {
   counters_.bytes.store(total_bytes_, std::memory_order_relaxed);
   counters_.segments.store(segments_.size(), std::memory_order_relaxed);
+  counters_.pending.store(unacked_.size(), std::memory_order_relaxed);
 }
 
 }  // namespace sensorgate::uplink

@@ -65,7 +65,9 @@ TEST(DiskSpool, Ack_EveryRecord_AllClosedSegmentsDeleted) {
   DiskSpool spool(o);
   for (std::uint64_t s = 1; s <= 20; ++s) (void)spool.append(s, payload(s));
   EXPECT_GT(segments(o).size(), 3U);
+  EXPECT_EQ(spool.counters().pending.load(), 20U);
   for (std::uint64_t s = 1; s <= 20; ++s) spool.ack(s);
+  EXPECT_EQ(spool.counters().pending.load(), 0U);
   EXPECT_EQ(segments(o).size(), 1U);  // the one being written stays
   EXPECT_EQ(spool.counters().segments.load(), 1U);
 }

@@ -74,6 +74,7 @@ struct GatewaySnapshot {
   std::uint64_t uplink_acked = 0;
   std::uint64_t uplink_in_flight = 0;
   std::uint64_t spool_bytes = 0;             ///< gauge: disk spool size (0 without a spool)
+  std::uint64_t spool_pending = 0;           ///< gauge: spooled messages not yet acknowledged
   std::uint64_t spool_recovered = 0;         ///< unacknowledged messages read back at start
   std::uint64_t spool_dropped_overflow = 0;  ///< dropped by spool_max_mb
   std::uint64_t spool_corrupt = 0;           ///< corrupt records found at start (skipped)

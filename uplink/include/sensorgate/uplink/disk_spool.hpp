@@ -56,6 +56,7 @@ struct DiskSpoolCounters {
   std::atomic<std::uint64_t> truncated_bytes{0};   ///< torn tails cut off at open
   std::atomic<std::uint64_t> bytes{0};             ///< gauge: size of the segments on disk
   std::atomic<std::uint64_t> segments{0};          ///< gauge
+  std::atomic<std::uint64_t> pending{0};           ///< gauge: records not yet acknowledged
 };
 
 struct SpooledRecord {
