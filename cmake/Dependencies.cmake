@@ -12,6 +12,8 @@ find_package(CLI11 REQUIRED CONFIG)
 find_package(spdlog REQUIRED)
 find_package(tomlplusplus REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
+# libsodium-dev: Ed25519 signatures and SHA-256 of pushed models.
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 
 # EDFlib (libedf-dev) ships no CMake package or pkg-config file: an imported target by hand.
 find_path(SENSORGATE_EDFLIB_INCLUDE_DIR edflib.h REQUIRED)
