@@ -15,10 +15,15 @@ constexpr std::uint8_t kFullBlockCode = 0xFF;
 }  // namespace
 
 std::uint32_t crc32c(std::span<const std::uint8_t> bytes) {
+  return crc32c(bytes, {});
+}
+
+std::uint32_t crc32c(std::span<const std::uint8_t> first, std::span<const std::uint8_t> second) {
   // Boost.CRC is header-only and Boost is already a dependency; CRC-32C rather than the
   // IEEE polynomial because it keeps a larger Hamming distance at the frame sizes we carry.
   boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true> crc;
-  crc.process_bytes(bytes.data(), bytes.size());
+  crc.process_bytes(first.data(), first.size());
+  crc.process_bytes(second.data(), second.size());
   return crc.checksum();
 }
 

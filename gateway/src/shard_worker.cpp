@@ -22,7 +22,7 @@ std::string_view ShardWorker::scoring_backend_name() const {
 }
 
 const kernels::FailoverCounters* ShardWorker::scoring_counters() const {
-  return anomaly_ ? &anomaly_->backend_counters() : nullptr;
+  return anomaly_ ? anomaly_->backend_counters() : nullptr;
 }
 
 std::size_t ShardWorker::max_frames_per_tick(std::uint16_t channels) const {
@@ -222,9 +222,11 @@ void ShardWorker::publish_counters() {
     counters_.windows_scored.store(a.scored.load(std::memory_order_relaxed), std::memory_order_relaxed);
     counters_.windows_unscorable.store(a.unscorable.load(std::memory_order_relaxed), std::memory_order_relaxed);
     counters_.anomaly_events.store(a.events.load(std::memory_order_relaxed), std::memory_order_relaxed);
-    const auto& b = anomaly_->backend_counters();
-    counters_.scoring_failures.store(b.failures.load(std::memory_order_relaxed), std::memory_order_relaxed);
-    counters_.scoring_fallbacks.store(b.fallback_searches.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    if (const auto* b = anomaly_->backend_counters()) {
+      counters_.scoring_failures.store(b->failures.load(std::memory_order_relaxed), std::memory_order_relaxed);
+      counters_.scoring_fallbacks.store(b->fallback_searches.load(std::memory_order_relaxed),
+                                        std::memory_order_relaxed);
+    }
   }
 }
 

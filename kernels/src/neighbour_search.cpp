@@ -134,14 +134,14 @@ Neighbours FailoverNeighbourSearch::search(const Eigen::Ref<const RowMatrixXf>& 
       [&] { return cpu_->search(queries, k, exclude_self); });
 }
 
-std::unique_ptr<FailoverNeighbourSearch> make_neighbour_search(std::string_view choice,
-                                                               const FailoverOptions& options) {
+std::unique_ptr<NeighbourSearch> make_neighbour_search(std::string_view choice, const FailoverOptions& options) {
   FailoverNeighbourSearch::PrimaryFactory factory;
   if (choice == "cuda") {
     factory = make_cuda_neighbour_search;
   } else if (choice == "auto") {
     factory = [] { return cuda_backend_available() ? make_cuda_neighbour_search() : make_cpu_neighbour_search(); };
   } else if (choice == "cpu") {
+    if (options.fail_primary_after == 0) return make_cpu_neighbour_search();
     factory = make_cpu_neighbour_search;
   } else {
     throw std::invalid_argument("unknown scoring backend \"" + std::string(choice) + "\" (cpu, cuda or auto)");

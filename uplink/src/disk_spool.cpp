@@ -33,13 +33,9 @@ void store(std::uint8_t* p, T value) {
   std::memcpy(p, &value, sizeof(T));
 }
 
-/// CRC-32C over the record's sequence and payload.
-std::uint32_t record_crc(std::uint64_t sequence, std::span<const std::uint8_t> payload,
-                         std::vector<std::uint8_t>& scratch) {
-  scratch.resize(sizeof(sequence) + payload.size());
-  store(scratch.data(), sequence);
-  std::copy(payload.begin(), payload.end(), scratch.begin() + sizeof(sequence));
-  return crc32c(scratch);
+/// CRC-32C over the record's sequence field (header bytes 8-15) and its payload.
+std::uint32_t record_crc(const std::uint8_t* header, std::span<const std::uint8_t> payload) {
+  return crc32c(std::span<const std::uint8_t>(header + 8, sizeof(std::uint64_t)), payload);
 }
 
 [[noreturn]] void fail(const std::string& what, const std::filesystem::path& path) {
@@ -127,7 +123,7 @@ DiskSpool::Segment DiskSpool::recover_segment(const std::filesystem::path& path)
     if (data.size() - offset - kHeaderBytes < length) break;  // torn payload
     const auto sequence = load<std::uint64_t>(header + 8);
     const std::span<const std::uint8_t> payload(header + kHeaderBytes, length);
-    if (record_crc(sequence, payload, scratch_) != load<std::uint32_t>(header + 16)) {
+    if (record_crc(header, payload) != load<std::uint32_t>(header + 16)) {
       counters_.corrupt_records.fetch_add(1, std::memory_order_relaxed);
       spdlog::warn(
           "spool: {}: CRC mismatch in the record of sequence {} at byte {}; the rest of the segment is "
@@ -179,7 +175,7 @@ std::vector<std::uint64_t> DiskSpool::append(std::uint64_t sequence, std::span<c
   store(header.data(), kMagic);
   store(header.data() + 4, static_cast<std::uint32_t>(bytes.size()));
   store(header.data() + 8, sequence);
-  store(header.data() + 16, record_crc(sequence, bytes, scratch_));
+  store(header.data() + 16, record_crc(header.data(), bytes));
   scratch_.assign(header.begin(), header.end());
   scratch_.insert(scratch_.end(), bytes.begin(), bytes.end());
   // One write per record: with O_APPEND a crash leaves at most one torn record at the end.

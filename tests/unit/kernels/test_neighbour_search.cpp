@@ -184,18 +184,22 @@ TEST(FailoverNeighbourSearch, Search_InjectedFailure_SwitchesOnceAndReturnsToPri
   const RowMatrixXf points = gaussian(100, 3, 9);
   search->set_points(points);
   for (int i = 0; i < 10; ++i) (void)search->search(points.topRows(5), 2, false);
-  EXPECT_EQ(search->counters().failures.load(), 1U);
-  EXPECT_EQ(search->counters().fallback_searches.load(), 3U);  // the failed one + 2 waiting
-  EXPECT_EQ(search->counters().recoveries.load(), 1U);
-  EXPECT_EQ(search->counters().primary_searches.load(), 7U);
+  const auto* counters = search->failover_counters();
+  ASSERT_NE(counters, nullptr);
+  EXPECT_EQ(counters->failures.load(), 1U);
+  EXPECT_EQ(counters->fallback_searches.load(), 3U);  // the failed one + 2 waiting
+  EXPECT_EQ(counters->recoveries.load(), 1U);
+  EXPECT_EQ(counters->primary_searches.load(), 7U);
+  // Without injection "cpu" is the plain search, no switch around it.
+  EXPECT_EQ(make_neighbour_search("cpu", {})->failover_counters(), nullptr);
 }
 
 TEST(FailoverNeighbourSearch, Search_CallerError_PropagatesWithoutSwitching) {
-  auto search = make_neighbour_search("cpu", {});
-  search->set_points(gaussian(10, 3, 10));
-  EXPECT_THROW((void)search->search(gaussian(2, 5, 11), 1, false), std::invalid_argument);
-  EXPECT_EQ(search->counters().failures.load(), 0U);
-  EXPECT_TRUE(search->on_primary());
+  FailoverNeighbourSearch search(make_cpu_neighbour_search, {});
+  search.set_points(gaussian(10, 3, 10));
+  EXPECT_THROW((void)search.search(gaussian(2, 5, 11), 1, false), std::invalid_argument);
+  EXPECT_EQ(search.counters().failures.load(), 0U);
+  EXPECT_TRUE(search.on_primary());
 }
 
 }  // namespace

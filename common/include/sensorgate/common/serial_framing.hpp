@@ -27,6 +27,8 @@ inline constexpr std::size_t kSerialFrameCrcBytes = 4;
 
 /// CRC-32C (Castagnoli: reflected polynomial 0x82F63B78, init and final XOR 0xFFFFFFFF).
 std::uint32_t crc32c(std::span<const std::uint8_t> bytes);
+/// CRC-32C of `first` followed by `second`, without joining them.
+std::uint32_t crc32c(std::span<const std::uint8_t> first, std::span<const std::uint8_t> second);
 
 /// Appends the complete frame for `payload`, trailing delimiter included, to `out`.
 void encode_serial_frame(std::span<const std::uint8_t> payload, std::vector<std::uint8_t>& out);

@@ -97,7 +97,8 @@ class AnomalyStage {
   /// windows without features).
   [[nodiscard]] const kernels::RowMatrixXf& features() const { return features_; }
   [[nodiscard]] const AnomalyCounters& counters() const { return counters_; }
-  [[nodiscard]] const kernels::FailoverCounters& backend_counters() const { return search_->counters(); }
+  /// The scoring backend's failover counters; null for the plain CPU search.
+  [[nodiscard]] const kernels::FailoverCounters* backend_counters() const { return search_->failover_counters(); }
   [[nodiscard]] std::string_view backend_name() const { return search_->name(); }
 
  private:
@@ -119,7 +120,7 @@ class AnomalyStage {
   [[nodiscard]] Eigen::VectorXf contributions(Eigen::Index row, std::int32_t nearest) const;
 
   AnomalyOptions options_;
-  std::unique_ptr<kernels::FailoverNeighbourSearch> search_;
+  std::unique_ptr<kernels::NeighbourSearch> search_;
   std::unordered_map<std::uint32_t, DeviceModel> devices_;
   std::size_t dim_ = 0;
   std::optional<kernels::StreamingKMeans> kmeans_;

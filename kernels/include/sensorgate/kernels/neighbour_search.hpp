@@ -65,6 +65,8 @@ class NeighbourSearch {
 
   [[nodiscard]] virtual std::size_t points() const = 0;
   [[nodiscard]] virtual std::size_t dim() const = 0;
+  /// The failover counters of a search made by make_neighbour_search(); null otherwise.
+  [[nodiscard]] virtual const FailoverCounters* failover_counters() const { return nullptr; }
 };
 
 /// Argument checks every backend makes (the exceptions documented above).
@@ -121,6 +123,8 @@ class FailoverNeighbourSearch final : public NeighbourSearch {
   [[nodiscard]] std::size_t points() const override { return cpu_->points(); }
   [[nodiscard]] std::size_t dim() const override { return cpu_->dim(); }
 
+  [[nodiscard]] const FailoverCounters* failover_counters() const override { return &switch_.counters(); }
+
   [[nodiscard]] bool on_primary() const { return primary_ != nullptr; }
   [[nodiscard]] const FailoverCounters& counters() const { return switch_.counters(); }
 
@@ -132,11 +136,11 @@ class FailoverNeighbourSearch final : public NeighbourSearch {
   FailoverSwitch switch_;
 };
 
-/// Picks the scoring backend by name: "cpu", "cuda" (throws when unavailable) or "auto"
-/// (CUDA when available, else CPU), as the primary of a FailoverNeighbourSearch. With "cpu"
-/// (or "auto" without a GPU) the primary is a second CPU search, so injected failures
-/// (fail_primary_after) exercise the same switch on a machine without a GPU. Throws
-/// std::invalid_argument for another name.
-std::unique_ptr<FailoverNeighbourSearch> make_neighbour_search(std::string_view choice, const FailoverOptions& options);
+/// Picks the scoring backend by name, as make_failover_backend() does for the block
+/// statistics: "cpu", "cuda" (throws when unavailable) or "auto" (CUDA when available, else
+/// CPU) as the primary of a FailoverNeighbourSearch. "cpu" gives the plain CPU search,
+/// unless options inject failures (then a CPU primary is wrapped, so the switch is tested
+/// on a machine without a GPU). Throws std::invalid_argument for another name.
+std::unique_ptr<NeighbourSearch> make_neighbour_search(std::string_view choice, const FailoverOptions& options);
 
 }  // namespace sensorgate::kernels
