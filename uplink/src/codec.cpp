@@ -1,9 +1,11 @@
 #include "sensorgate/uplink/codec.hpp"
 
 #include <cmath>
+#include <variant>
 
 #include "sensorgate/common/aligned_view.hpp"
 #include "sensorgate/wire/ack_generated.h"
+#include "sensorgate/wire/control_generated.h"
 #include "sensorgate/wire/frame_batch_generated.h"
 #include "sensorgate/wire/uplink_generated.h"
 
@@ -41,7 +43,8 @@ std::vector<std::uint8_t> encode_window_summary(const std::string& gateway_id, s
   auto bands = fbb.CreateVector(summary.band_powers);
   auto device = fbb.CreateString(summary.device_id);
   auto window = wire::CreateWindowSummary(fbb, device, summary.window_start_ns, summary.window_end_ns, channels,
-                                          summary.revision, edges, counts, bands, summary.anomaly_score);
+                                          summary.revision, edges, counts, bands, summary.anomaly_score, summary.label,
+                                          summary.prediction, summary.model_version, summary.prequential_accuracy);
   auto gateway = fbb.CreateString(gateway_id);
   auto message =
       wire::CreateUplinkMessage(fbb, gateway, sequence, sent_at_ns, wire::Payload::WindowSummary, window.Union());
@@ -61,6 +64,59 @@ std::vector<std::uint8_t> encode_anomaly_event(const std::string& gateway_id, st
       wire::CreateUplinkMessage(fbb, gateway, sequence, sent_at_ns, wire::Payload::AnomalyEvent, anomaly.Union());
   wire::FinishUplinkMessageBuffer(fbb, message);
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+}
+
+std::vector<std::uint8_t> encode_model_status(const std::string& gateway_id, std::uint64_t sequence,
+                                              std::int64_t sent_at_ns, const ModelStatusRecord& status) {
+  flatbuffers::FlatBufferBuilder fbb(128 + status.detail.size());
+  auto detail = fbb.CreateString(status.detail);
+  auto payload = wire::CreateModelStatus(fbb, status.version, status.accepted, status.active_version, detail);
+  auto gateway = fbb.CreateString(gateway_id);
+  auto message =
+      wire::CreateUplinkMessage(fbb, gateway, sequence, sent_at_ns, wire::Payload::ModelStatus, payload.Union());
+  wire::FinishUplinkMessageBuffer(fbb, message);
+  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+}
+
+std::vector<std::uint8_t> encode_uplink_record(const std::string& gateway_id, std::uint64_t sequence,
+                                               std::int64_t sent_at_ns, const UplinkRecord& record) {
+  if (const auto* w = std::get_if<WindowSummaryRecord>(&record)) {
+    return encode_window_summary(gateway_id, sequence, sent_at_ns, *w);
+  }
+  if (const auto* e = std::get_if<AnomalyEventRecord>(&record)) {
+    return encode_anomaly_event(gateway_id, sequence, sent_at_ns, *e);
+  }
+  return encode_model_status(gateway_id, sequence, sent_at_ns, std::get<ModelStatusRecord>(record));
+}
+
+std::vector<std::uint8_t> encode_gateway_command(const GatewayCommandRecord& command) {
+  flatbuffers::FlatBufferBuilder fbb(64 + command.model.size());
+  auto model = fbb.CreateVector(command.model);
+  auto cmd = wire::CreateGatewayCommand(fbb, model, command.rollback);
+  wire::FinishGatewayCommandBuffer(fbb, cmd);
+  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+}
+
+std::optional<GatewayCommandRecord> decode_gateway_command(std::span<const std::uint8_t> buffer, std::string& error) {
+  const AlignedView aligned(buffer);
+  flatbuffers::Verifier verifier(aligned.data(), aligned.size());
+  if (!wire::VerifyGatewayCommandBuffer(verifier)) {
+    error = "not a valid GatewayCommand (FlatBuffers verifier failed)";
+    return std::nullopt;
+  }
+  const auto* cmd = wire::GetGatewayCommand(aligned.data());
+  GatewayCommandRecord out;
+  out.rollback = cmd->rollback();
+  if (const auto* model = cmd->model()) out.model.assign(model->begin(), model->end());
+  if (out.rollback == !out.model.empty()) {
+    error = "GatewayCommand must carry either a model or a rollback";
+    return std::nullopt;
+  }
+  return out;
+}
+
+bool is_gateway_command(std::span<const std::uint8_t> buffer) {
+  return buffer.size() >= 8 && flatbuffers::BufferHasIdentifier(buffer.data(), wire::GatewayCommandIdentifier());
 }
 
 std::vector<std::uint8_t> encode_ack(const std::string& gateway_id, std::span<const std::uint64_t> sequences) {
@@ -118,6 +174,16 @@ std::optional<DecodedUplink> decode_uplink(std::span<const std::uint8_t> buffer,
       error = "WindowSummary with an infinite anomaly_score";
       return std::nullopt;
     }
+    record.label = w->label();
+    record.prediction = w->prediction();
+    record.model_version = w->model_version();
+    record.prequential_accuracy = w->prequential_accuracy();
+    if (record.label < -1 || std::isinf(record.prediction) ||
+        (!std::isnan(record.prequential_accuracy) &&
+         (record.prequential_accuracy < 0 || record.prequential_accuracy > 1))) {
+      error = "WindowSummary with a label below -1, an infinite prediction or an accuracy outside [0, 1]";
+      return std::nullopt;
+    }
     out.window = std::move(record);
   } else if (const auto* e = msg->payload_as_AnomalyEvent()) {
     AnomalyEventRecord record;
@@ -134,6 +200,13 @@ std::optional<DecodedUplink> decode_uplink(std::span<const std::uint8_t> buffer,
     if (const auto* channels = e->channels()) record.channels.assign(channels->begin(), channels->end());
     record.ongoing = e->ongoing();
     out.event = std::move(record);
+  } else if (const auto* m = msg->payload_as_ModelStatus()) {
+    ModelStatusRecord record;
+    record.version = m->version();
+    record.accepted = m->accepted();
+    record.active_version = m->active_version();
+    if (const auto* detail = m->detail()) record.detail = detail->str();
+    out.model_status = std::move(record);
   }
   return out;
 }

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <variant>
 
 #include "sensorgate/common/runtime.hpp"
 #include "sensorgate/uplink/codec.hpp"
@@ -14,13 +13,6 @@ namespace {
 void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
   counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
 }
-
-template <typename... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <typename... F>
-Overloaded(F...) -> Overloaded<F...>;  // Clang before 17 does not deduce aggregates by itself
 
 }  // namespace
 
@@ -56,11 +48,7 @@ bool UplinkSender::drain_inputs() {
     UplinkRecord record;
     while (in_flight_.size() < options_.max_in_flight && ring->try_pop(record)) {
       const std::uint64_t seq = next_sequence_++;
-      auto bytes = std::visit(
-          Overloaded{
-              [&](const WindowSummaryRecord& w) { return encode_window_summary(options_.gateway_id, seq, now_ns, w); },
-              [&](const AnomalyEventRecord& e) { return encode_anomaly_event(options_.gateway_id, seq, now_ns, e); }},
-          record);
+      auto bytes = encode_uplink_record(options_.gateway_id, seq, now_ns, record);
       if (spool_) {
         for (const auto dropped : spool_->append(seq, bytes)) {
           if (in_flight_.erase(dropped) > 0) bump(counters_.dropped_overflow);

@@ -26,6 +26,28 @@ std::vector<std::uint8_t> encode_window_summary(const std::string& gateway_id, s
 std::vector<std::uint8_t> encode_anomaly_event(const std::string& gateway_id, std::uint64_t sequence,
                                                std::int64_t sent_at_ns, const AnomalyEventRecord& event);
 
+/// UplinkMessage carrying a ModelStatus.
+std::vector<std::uint8_t> encode_model_status(const std::string& gateway_id, std::uint64_t sequence,
+                                              std::int64_t sent_at_ns, const ModelStatusRecord& status);
+
+/// UplinkMessage carrying whichever record `record` holds.
+std::vector<std::uint8_t> encode_uplink_record(const std::string& gateway_id, std::uint64_t sequence,
+                                               std::int64_t sent_at_ns, const UplinkRecord& record);
+
+/// A collector-to-gateway command (control.fbs): push `model` (a signed envelope) or roll back.
+struct GatewayCommandRecord {
+  std::vector<std::uint8_t> model;
+  bool rollback = false;
+};
+
+std::vector<std::uint8_t> encode_gateway_command(const GatewayCommandRecord& command);
+/// Verifies and decodes a GatewayCommand (exactly one of model and rollback); on failure
+/// returns nullopt and sets `error`.
+std::optional<GatewayCommandRecord> decode_gateway_command(std::span<const std::uint8_t> buffer, std::string& error);
+/// True when `buffer` carries the GatewayCommand file identifier ("SGCM"), i.e. it is a
+/// command rather than an Ack.
+bool is_gateway_command(std::span<const std::uint8_t> buffer);
+
 /// Ack for `sequences` of `gateway_id`.
 std::vector<std::uint8_t> encode_ack(const std::string& gateway_id, std::span<const std::uint64_t> sequences);
 
@@ -33,8 +55,9 @@ struct DecodedUplink {
   std::string gateway_id;
   std::uint64_t sequence = 0;
   std::int64_t sent_at_ns = 0;
-  std::optional<WindowSummaryRecord> window;  ///< set when the payload is a WindowSummary
-  std::optional<AnomalyEventRecord> event;    ///< set when the payload is an AnomalyEvent
+  std::optional<WindowSummaryRecord> window;      ///< set when the payload is a WindowSummary
+  std::optional<AnomalyEventRecord> event;        ///< set when the payload is an AnomalyEvent
+  std::optional<ModelStatusRecord> model_status;  ///< set when the payload is a ModelStatus
 };
 
 /// Verifies and decodes an UplinkMessage; on failure returns nullopt and sets `error`.

@@ -33,6 +33,17 @@ struct WindowSummaryRecord {
   /// channels x 5 band powers (delta, theta, alpha, beta, gamma), channel-major; empty when off.
   std::vector<float> band_powers;
   float anomaly_score = std::numeric_limits<float>::quiet_NaN();  ///< NaN: not scored
+  /// Ground truth from labelled input (the most frequent label of the window's frames);
+  /// -1: unlabelled. The collector copies it into its labels table.
+  std::int32_t label = -1;
+  /// The live model's output: P(class 1) for logistic regression, the value for linear
+  /// regression, the nearest centroid for k-means; NaN: no model applied.
+  float prediction = std::numeric_limits<float>::quiet_NaN();
+  std::uint32_t model_version = 0;  ///< version of the model that made `prediction`; 0: none
+  /// Running (prequential: predict first, then learn the label) accuracy of
+  /// `model_version` over the labelled windows this gateway has classified with it,
+  /// this one included; NaN when none was labelled yet.
+  float prequential_accuracy = std::numeric_limits<float>::quiet_NaN();
 };
 
 /// An anomaly over consecutive windows of one device, reported when it is confirmed
@@ -48,7 +59,15 @@ struct AnomalyEventRecord {
   bool ongoing = false;                 ///< true: confirmed, not closed yet; a consumer upserts by (device, start)
 };
 
-/// What the workers hand to the uplink.
-using UplinkRecord = std::variant<WindowSummaryRecord, AnomalyEventRecord>;
+/// A gateway's answer to a model push or rollback: which version is live now.
+struct ModelStatusRecord {
+  std::uint32_t version = 0;         ///< the version pushed (or rolled back from)
+  bool accepted = false;             ///< false: refused (bad signature, feature spec, payload)
+  std::uint32_t active_version = 0;  ///< the version scoring windows after this step; 0: none
+  std::string detail;                ///< the refusal's reason, or "rolled back"
+};
+
+/// What the workers (and the model inbox) hand to the uplink.
+using UplinkRecord = std::variant<WindowSummaryRecord, AnomalyEventRecord, ModelStatusRecord>;
 
 }  // namespace sensorgate::uplink
