@@ -45,6 +45,7 @@ WindowAggregator::WindowAggregator(const WindowSpec& spec, std::uint16_t channel
       pane_ns_(spec.pane_ns()),
       channels_(channels),
       sample_rate_hz_(sample_rate_hz),
+      frame_period_ns_(static_cast<std::int64_t>(1e9 / sample_rate_hz)),
       bins_(kernels::histogram_bins(spec.histogram_edges)),
       history_(history_frames(spec, sample_rate_hz, max_frames_between_closes), channels) {}
 
@@ -74,7 +75,7 @@ bool WindowAggregator::admit(std::int64_t frame_time) {
   const bool some_window_open = last >= next_window_;
   if (spec_.late_policy == LatePolicy::kDrop) return some_window_open;
   // Update: correct the closed windows that are still within their retention.
-  const std::int64_t watermark = newest_ns_ - spec_.allowed_lateness_ns;
+  const std::int64_t watermark = this->watermark();
   bool corrected = false;
   for (std::int64_t s = first; s < next_window_ && s <= last; s += spec_.slide_ns) {
     if (s + spec_.length_ns + spec_.update_retention_ns > watermark) {
@@ -195,7 +196,7 @@ void WindowAggregator::evict(std::int64_t watermark) {
 void WindowAggregator::close_ready(const DeviceClock& clock, kernels::BandPowerCalculator& bands,
                                    std::vector<ClosedWindow>& out) {
   if (!started_) return;
-  const std::int64_t watermark = newest_ns_ - spec_.allowed_lateness_ns;
+  const std::int64_t watermark = this->watermark();
   close_through(watermark, clock, bands, out);
   // Windows without data whose end the watermark has passed are closed too: a frame for
   // them now is late.
@@ -210,6 +211,13 @@ void WindowAggregator::close_ready(const DeviceClock& clock, kernels::BandPowerC
   }
   dirty_.clear();
   evict(watermark);
+}
+
+std::int64_t WindowAggregator::watermark() const {
+  // The newest frame covers event time up to one period after its timestamp: with no
+  // allowed lateness a window closes as soon as its last frame is in, not one frame later,
+  // so a complete window is never left waiting in memory (where a crash would lose it).
+  return newest_ns_ + frame_period_ns_ - spec_.allowed_lateness_ns;
 }
 
 bool WindowAggregator::has_open_windows() const {

@@ -148,6 +148,11 @@ MosquittoOptions& MosquittoOptions::password_file(std::filesystem::path file) {
   return *this;
 }
 
+MosquittoOptions& MosquittoOptions::persistence(std::filesystem::path dir) {
+  persistence_dir_ = std::move(dir);
+  return *this;
+}
+
 std::string MosquittoOptions::config_text(int port) const {
   std::ostringstream conf;
   conf << "per_listener_settings false\n"
@@ -161,7 +166,15 @@ std::string MosquittoOptions::config_text(int port) const {
   } else {
     conf << "allow_anonymous false\npassword_file " << password_file_.string() << "\n";
   }
-  conf << "persistence false\nmax_queued_messages 0\nmax_inflight_messages 0\n";
+  if (persistence_dir_.empty()) {
+    conf << "persistence false\n";
+  } else {
+    // Saved when the broker stops (SIGTERM) and read back when it starts. Started as root,
+    // mosquitto drops to user "mosquitto", which cannot write into our private temp dir.
+    conf << "persistence true\npersistence_location " << persistence_dir_.string() << "/\n";
+    if (geteuid() == 0) conf << "user root\n";
+  }
+  conf << "max_queued_messages 0\nmax_inflight_messages 0\n";
   return conf.str();
 }
 

@@ -7,7 +7,8 @@
 // whole blocks by the backend. A window is the merge of its panes, so sliding windows
 // never recompute what they share. A window closes when the watermark (newest event time
 // - allowed lateness) passes its end; band powers are then computed from the window's
-// samples (kept by sequence number in a SampleHistory).
+// samples (kept by sequence number in a SampleHistory). The watermark counts the newest
+// frame's own period as covered, so with no lateness a window closes with its last frame.
 //
 // A frame whose earliest window has already closed is late. Policy "drop": it is counted
 // and only windows still open see it. Policy "update": while the window is within
@@ -103,6 +104,9 @@ class WindowAggregator {
   [[nodiscard]] bool has_open_windows() const;
 
  private:
+  /// Event time all windows ending at or before it may close: newest frame + one period
+  /// - allowed lateness.
+  [[nodiscard]] std::int64_t watermark() const;
   [[nodiscard]] std::int64_t first_window_containing(std::int64_t t) const;
   [[nodiscard]] std::int64_t last_window_containing(std::int64_t t) const;
   Pane& pane_at(std::int64_t pane_start);
@@ -118,6 +122,7 @@ class WindowAggregator {
   std::int64_t pane_ns_;
   std::uint16_t channels_;
   double sample_rate_hz_;
+  std::int64_t frame_period_ns_;  ///< 1 / sample_rate_hz_, rounded down
   std::size_t bins_;
   std::map<std::int64_t, Pane> panes_;  // by pane start
   SampleHistory history_;

@@ -72,6 +72,8 @@ class MosquittoOptions {
   MosquittoOptions& require_client_certificate(bool on = true);
   /// Only users in this mosquitto_passwd file may connect; anonymous clients are refused.
   MosquittoOptions& password_file(std::filesystem::path file);
+  /// Keep sessions and queued messages in `dir` across a restart (off by default).
+  MosquittoOptions& persistence(std::filesystem::path dir);
 
   [[nodiscard]] bool uses_tls() const { return !ca_file_.empty(); }
   /// The mosquitto.conf text for a listener on `port`.
@@ -83,10 +85,12 @@ class MosquittoOptions {
   std::filesystem::path key_file_;
   bool require_client_certificate_ = false;
   std::filesystem::path password_file_;
+  std::filesystem::path persistence_dir_;
 };
 
 /// A real mosquitto on 127.0.0.1:<free port>, configured for lossless QoS 1 load, without
-/// broker persistence (a restart forgets sessions, as a development broker does).
+/// broker persistence unless MosquittoOptions::persistence asks for it (without it a
+/// restart forgets sessions, as a development broker does).
 class MosquittoBroker {
  public:
   explicit MosquittoBroker(std::filesystem::path dir, MosquittoOptions options = {});
