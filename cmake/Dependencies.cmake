@@ -15,6 +15,20 @@ find_package(nlohmann_json 3 REQUIRED)
 # libsodium-dev: Ed25519 signatures and SHA-256 of pushed models.
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 
+# PostgreSQL storage backend for the collector (libpqxx-dev, libpqxx 6.4 ships no CMake
+# package). Off by default when cross-compiling: libpq-dev:arm64 conflicts with the amd64
+# package on a multiarch host, and a gateway-side build has no use for it.
+if(CMAKE_CROSSCOMPILING)
+  set(_sensorgate_postgres_default OFF)
+else()
+  set(_sensorgate_postgres_default ON)
+endif()
+option(SENSORGATE_POSTGRES "Build the collector's PostgreSQL storage backend (libpqxx)" ${_sensorgate_postgres_default})
+if(SENSORGATE_POSTGRES)
+  pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
+endif()
+message(STATUS "sensorgate: PostgreSQL storage backend=${SENSORGATE_POSTGRES}")
+
 # EDFlib (libedf-dev) ships no CMake package or pkg-config file: an imported target by hand.
 find_path(SENSORGATE_EDFLIB_INCLUDE_DIR edflib.h REQUIRED)
 find_library(SENSORGATE_EDFLIB_LIBRARY edf REQUIRED)

@@ -1,13 +1,17 @@
-// The uplink and the collector over real ZeroMQ sockets on loopback, storing into a real
-// SQLite file.
+// The uplink and the collector over real ZeroMQ sockets on loopback, storing into each
+// backend: a real SQLite file and a real PostgreSQL server (one per suite, a fresh
+// database per test).
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <set>
 #include <thread>
 
 #include "sensorgate/collector/collector_server.hpp"
-#include "sensorgate/collector/sqlite_store.hpp"
+#include "sensorgate/collector/store.hpp"
 #include "sensorgate/testing/processes.hpp"
+#include "sensorgate/testing/store_backend_test.hpp"
+#include "sensorgate/testing/window_rows.hpp"
 #include "sensorgate/uplink/codec.hpp"
 #include "sensorgate/uplink/uplink_sender.hpp"
 
@@ -25,11 +29,19 @@ uplink::WindowSummaryRecord record(int i) {
   return w;
 }
 
-/// A collector running on its own thread against a SQLite file in `dir`.
+collector::CollectorOptions collector_options(const std::string& bind) {
+  collector::CollectorOptions options;
+  options.bind = bind;
+  options.batch_max_messages = 1024;
+  options.batch_max_wait = 5ms;
+  return options;
+}
+
+/// A collector running on its own thread against the store at `url`.
 class RunningCollector {
  public:
-  RunningCollector(zmq::context_t& ctx, const std::filesystem::path& db, const std::string& bind)
-      : store_(db), server_(ctx, collector::CollectorOptions{bind, 1024, 5ms}, store_) {
+  RunningCollector(zmq::context_t& ctx, const std::string& url, const std::string& bind)
+      : store_(collector::open_store(url)), server_(ctx, collector_options(bind), *store_) {
     thread_ = std::thread([this] { server_.run(stop_); });
   }
   ~RunningCollector() {
@@ -41,14 +53,14 @@ class RunningCollector {
   [[nodiscard]] const collector::CollectorCounters& counters() const { return server_.counters(); }
 
  private:
-  collector::SqliteStore store_;
+  std::unique_ptr<collector::Store> store_;
   collector::CollectorServer server_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
 
-std::uint64_t stored_rows(const std::filesystem::path& db) {
-  return collector::SqliteStore(db).count_window_rows();
+std::uint64_t stored_rows(const std::string& url) {
+  return collector::open_store(url)->count_window_rows();
 }
 
 uplink::UplinkSenderOptions sender_options(const std::string& endpoint, std::chrono::milliseconds resend) {
@@ -76,11 +88,18 @@ struct SenderRun {
   std::size_t unacked = 0;
 };
 
-TEST(UplinkCollector, CollectorUp_EveryWindowStoredOnceAndAcked) {
-  testing::TempDir dir;
+class UplinkCollector : public testing::StoreBackendTest {
+ protected:
+  void SetUp() override {
+    StoreBackendTest::SetUp();
+    db = url();
+  }
+  std::string db;  ///< the store's URL
+};
+
+TEST_P(UplinkCollector, CollectorUp_EveryWindowStoredOnceAndAcked) {
   zmq::context_t ctx(1);
   const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(testing::free_tcp_port());
-  const auto db = dir.path() / "w.sqlite";
   {
     RunningCollector collector(ctx, db, endpoint);
     SenderRun run(ctx, endpoint);
@@ -94,11 +113,9 @@ TEST(UplinkCollector, CollectorUp_EveryWindowStoredOnceAndAcked) {
   EXPECT_EQ(stored_rows(db), 400U * 4);
 }
 
-TEST(UplinkCollector, WindowsAndEvents_BothStoredAndAcked) {
-  testing::TempDir dir;
+TEST_P(UplinkCollector, WindowsAndEvents_BothStoredAndAcked) {
   zmq::context_t ctx(1);
   const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(testing::free_tcp_port());
-  const auto db = dir.path() / "w.sqlite";
   {
     RunningCollector collector(ctx, db, endpoint);
     SenderRun run(ctx, endpoint);
@@ -115,14 +132,12 @@ TEST(UplinkCollector, WindowsAndEvents_BothStoredAndAcked) {
     EXPECT_EQ(collector.counters().bad_messages.load(), 0U);
   }
   EXPECT_EQ(stored_rows(db), 8U * 4);
-  EXPECT_EQ(collector::SqliteStore(db).count_event_rows(), 1U);
+  EXPECT_EQ(collector::open_store(db)->count_event_rows(), 1U);
 }
 
-TEST(UplinkCollector, CollectorStartsLate_SenderResendsAndNothingIsLostOrDoubled) {
-  testing::TempDir dir;
+TEST_P(UplinkCollector, CollectorStartsLate_SenderResendsAndNothingIsLostOrDoubled) {
   zmq::context_t ctx(1);
   const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(testing::free_tcp_port());
-  const auto db = dir.path() / "w.sqlite";
   SenderRun run(ctx, endpoint);
   run.start();
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(run.ring.try_push(record(i)));
@@ -136,7 +151,7 @@ TEST(UplinkCollector, CollectorStartsLate_SenderResendsAndNothingIsLostOrDoubled
   EXPECT_EQ(stored_rows(db), 100U * 4);
 }
 
-TEST(UplinkCollector, CollectorNeverUp_FinishReportsUnackedAtDeadline) {
+TEST(UplinkSender, CollectorNeverUp_FinishReportsUnackedAtDeadline) {
   zmq::context_t ctx(1);
   const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(testing::free_tcp_port());
   SenderRun run(ctx, endpoint);
@@ -145,11 +160,9 @@ TEST(UplinkCollector, CollectorNeverUp_FinishReportsUnackedAtDeadline) {
   EXPECT_EQ(run.finish(300ms), 10U);
 }
 
-TEST(UplinkCollector, GarbageAndDuplicates_GarbageCountedDuplicatesStoredOnceBothAcked) {
-  testing::TempDir dir;
+TEST_P(UplinkCollector, GarbageAndDuplicates_GarbageCountedDuplicatesStoredOnceBothAcked) {
   zmq::context_t ctx(1);
   const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(testing::free_tcp_port());
-  const auto db = dir.path() / "w.sqlite";
   RunningCollector collector(ctx, db, endpoint);
   zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
   dealer.set(zmq::sockopt::linger, 0);
@@ -181,6 +194,51 @@ TEST(UplinkCollector, GarbageAndDuplicates_GarbageCountedDuplicatesStoredOnceBot
   EXPECT_EQ(collector.counters().rows_duplicate.load(), 4U);
   EXPECT_EQ(stored_rows(db), 4U);
 }
+
+// The collector executable with `--db <url>`: what it stores is read back through the
+// Store (load_windows), and its log names the database without a password.
+TEST_P(UplinkCollector, CollectorBinary_DbUrl_EveryWindowStoredOnce) {
+  testing::TempDir dir;
+  std::string url = db;
+  if (postgres()) {
+    url.replace(url.find("postgres@"), 9, "postgres:s3cret@");  // trust authentication ignores it
+  }
+  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(testing::free_tcp_port());
+  testing::ChildProcess collector({SENSORGATE_COLLECTOR_BIN, "--bind", endpoint, "--db", url},
+                                  dir.path() / "collector.log");
+  ASSERT_TRUE(testing::wait_until([&] { return collector.log().find("listening on") != std::string::npos; }, 15s))
+      << collector.log();
+  zmq::context_t ctx(1);
+  SenderRun run(ctx, endpoint);
+  run.start();
+  constexpr int kRecords = 40;
+  for (int i = 0; i < kRecords; ++i) ASSERT_TRUE(run.ring.try_push(record(i)));
+  for (int i = 0; i < kRecords; i += 2) ASSERT_TRUE(run.ring.try_push(record(i)));  // resent copies
+  EXPECT_EQ(run.finish(10s), 0U);
+  collector.signal(SIGTERM);
+  EXPECT_EQ(collector.wait(10s), 0) << collector.log();
+
+  const auto rows = testing::read_window_rows(db);
+  ASSERT_EQ(rows.size(), kRecords * 4U);
+  for (int i = 0; i < kRecords; ++i) {
+    const auto w = record(i);
+    for (const auto& c : w.channels) {
+      const auto it = rows.find({w.device_id, c.channel, w.window_start_ns});
+      ASSERT_NE(it, rows.end()) << i;
+      EXPECT_EQ(it->second.count, 256);
+      EXPECT_DOUBLE_EQ(it->second.mean, c.mean);
+    }
+  }
+  const auto log = collector.log();
+  EXPECT_NE(log.find(postgres() ? "storing into postgresql:127.0.0.1:" : "storing into sqlite:" + db),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("schema v5"), std::string::npos) << log;
+  EXPECT_EQ(log.find("s3cret"), std::string::npos) << log;
+}
+
+INSTANTIATE_TEST_SUITE_P(Store, UplinkCollector, ::testing::ValuesIn(testing::store_backends()),
+                         testing::StoreBackendTest::name);
 
 }  // namespace
 }  // namespace sensorgate

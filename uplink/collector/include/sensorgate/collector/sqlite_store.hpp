@@ -1,9 +1,7 @@
 #pragma once
-// SqliteStore: the collector's default storage, one SQLite file in WAL mode. Windows are
-// keyed by (gateway_id, device_id, channel, window_start_ns) and anomaly events by
-// (gateway_id, device_id, start_ns), so a message delivered twice (at-least-once uplink)
-// is stored once. Schema changes are numbered migrations applied in order and recorded in
-// PRAGMA user_version.
+// SqliteStore: the collector's default storage, one SQLite file in WAL mode (see store.hpp
+// for what each table holds and docs/storage.md for the schema). Schema changes are
+// numbered migrations applied in order and recorded in PRAGMA user_version.
 
 #include <cstdint>
 #include <filesystem>
@@ -11,57 +9,65 @@
 #include <span>
 #include <string>
 
-#include "sensorgate/uplink/records.hpp"
+#include "sensorgate/collector/store.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace sensorgate::collector {
 
-struct StoredWindow {
-  std::string gateway_id;
-  uplink::WindowSummaryRecord window;
-};
-
-struct StoredEvent {
-  std::string gateway_id;
-  uplink::AnomalyEventRecord event;
-};
-
-class SqliteStore {
+class SqliteStore final : public Store {
  public:
   /// Opens (creating if needed) and migrates the database; throws std::runtime_error.
   explicit SqliteStore(const std::filesystem::path& path);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
 
-  /// Stores the windows in one transaction; returns how many channel rows were written:
-  /// new, or replaced by a higher revision (the rest were already stored). Throws
-  /// std::runtime_error and rolls back on failure.
-  std::uint64_t store(std::span<const StoredWindow> windows);
+  std::uint64_t store(std::span<const StoredWindow> windows) override;
+  std::uint64_t store_events(std::span<const StoredEvent> events) override;
+  std::uint64_t store_labels(std::span<const LabelInterval> labels) override;
+  [[nodiscard]] std::vector<LabelledWindow> load_windows(const WindowQuery& query) override;
 
-  /// Stores the events in one transaction; returns how many rows were written: new, or
-  /// replacing an ongoing report by the final one or by a longer ongoing one (a report
-  /// never replaces a closed event). Throws std::runtime_error and rolls back on failure.
-  std::uint64_t store_events(std::span<const StoredEvent> events);
+  std::uint32_t add_model(const StoredModel& model) override;
+  [[nodiscard]] std::uint32_t next_model_version() override;
+  [[nodiscard]] std::optional<StoredModel> model(std::uint32_t version) override;
+  [[nodiscard]] std::vector<StoredModel> models() override;
 
-  [[nodiscard]] std::uint64_t count_window_rows();
-  [[nodiscard]] std::uint64_t count_event_rows();
-  [[nodiscard]] int schema_version();
+  std::int64_t request_push(std::uint32_t version, const std::string& gateway_id, bool rollback) override;
+  [[nodiscard]] std::vector<PushRequest> pending_pushes() override;
+  void complete_push(std::int64_t id) override;
+  void record_deployment(const Deployment& deployment) override;
+  [[nodiscard]] std::vector<Deployment> deployments() override;
+
+  [[nodiscard]] std::vector<ModelAccuracy> accuracy_by_model() override;
+
+  [[nodiscard]] std::uint64_t count_window_rows() override;
+  [[nodiscard]] std::uint64_t count_event_rows() override;
+  [[nodiscard]] std::uint64_t count_label_rows() override;
+  [[nodiscard]] int schema_version() override;
+  [[nodiscard]] std::string describe() const override;
 
  private:
+  class Statement;
   void exec(const char* sql);
   void migrate();
+  /// Runs `body` between BEGIN IMMEDIATE and COMMIT; rolls back and rethrows on failure.
+  template <typename Body>
+  auto in_transaction(Body&& body);
+  [[nodiscard]] std::uint64_t count(const char* sql);
 
-  // Handles close themselves, also when the constructor throws half way.
+  // The handle closes itself, also when the constructor throws half way; statements are
+  // declared after it, so they are finalized first.
   struct CloseDb {
     void operator()(sqlite3* db) const;
   };
-  struct FinalizeStmt {
-    void operator()(sqlite3_stmt* stmt) const;
-  };
   std::string path_;
   std::unique_ptr<sqlite3, CloseDb> db_;
-  std::unique_ptr<sqlite3_stmt, FinalizeStmt> insert_window_;
-  std::unique_ptr<sqlite3_stmt, FinalizeStmt> upsert_event_;
+  std::unique_ptr<Statement> insert_window_;
+  std::unique_ptr<Statement> upsert_event_;
+  std::unique_ptr<Statement> upsert_label_;
+  std::unique_ptr<Statement> delete_stream_label_;
 };
 
 }  // namespace sensorgate::collector

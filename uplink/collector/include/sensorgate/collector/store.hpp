@@ -8,10 +8,13 @@
 //   anomaly_events keyed by (gateway_id, device_id, start_ns); a final report replaces an
 //                  ongoing one, nothing replaces a closed one
 //   labels         keyed by (device_id, start_ns, end_ns, source); the latest value wins
+//                  (storing the value already there writes nothing)
 //   models         keyed by version (assigned by the store, 1, 2, ...)
 //   model_pushes   push requests (a version to one gateway or to all), for the server
-//   model_deployments keyed by (gateway_id, version): what each gateway answered
-// Methods throw std::runtime_error (naming the database) on failure and roll back.
+//   model_deployments keyed by (gateway_id, version): what each gateway answered; an
+//                  answer older (updated_ns) than the stored one does not replace it
+// Methods throw std::runtime_error (naming the database, never its password) on failure
+// and roll back. A store is used by one thread at a time; docs/storage.md has the schema.
 
 #include <cstdint>
 #include <memory>
@@ -54,8 +57,12 @@ struct WindowQuery {
 };
 
 /// A stored window reassembled from its channel rows (channels in channel order), with
-/// the label of the label interval that contains the window's midpoint (when several do,
-/// the one with the latest start; none: nullopt).
+/// its label: the one the window carried from the stream (window.label, the majority of its
+/// frames, which live accuracy is scored against), else that of the label interval
+/// containing the window's midpoint (when several do, the one with the latest start, then
+/// the one ending latest; none: nullopt). Band
+/// powers come back when every channel row has them; histograms are not read back (they
+/// are stored as JSON text for queries, and training does not use them).
 struct LabelledWindow {
   std::string gateway_id;
   uplink::WindowSummaryRecord window;
@@ -93,9 +100,10 @@ struct Deployment {
 struct ModelAccuracy {
   std::string gateway_id;
   std::uint32_t model_version = 0;
-  std::uint64_t labelled_windows = 0;    ///< windows with a label and a prediction
-  std::uint64_t correct = 0;             ///< ...whose prediction (p >= 0.5) matched the label
-  double last_prequential_accuracy = 0;  ///< as the gateway reported it on its latest window
+  std::uint64_t labelled_windows = 0;  ///< windows with a label and a prediction
+  std::uint64_t correct = 0;           ///< ...whose prediction (p >= 0.5) matched the label
+  /// As the gateway reported it on its latest window that had one; NaN: none did.
+  double last_prequential_accuracy = 0;
 };
 
 class Store {
@@ -106,7 +114,8 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   /// Stores the windows in one transaction (and each labelled window's label, source
-  /// "stream"); returns how many channel rows were written (new, or a higher revision).
+  /// "stream", [window_start_ns, window_end_ns); a correction without a label removes it);
+  /// returns how many channel rows were written (new, or a higher revision).
   virtual std::uint64_t store(std::span<const StoredWindow> windows) = 0;
   /// Stores the events in one transaction; returns how many rows were written.
   virtual std::uint64_t store_events(std::span<const StoredEvent> events) = 0;
@@ -115,9 +124,10 @@ class Store {
   /// Windows matching `query`, ordered by (window_start_ns, gateway_id, device_id).
   [[nodiscard]] virtual std::vector<LabelledWindow> load_windows(const WindowQuery& query) = 0;
 
-  /// Stores a model under the next version number and returns it. `model.version` is
-  /// ignored; the envelope must already carry the returned version, so callers use
-  /// next_model_version() to sign (a concurrent add with the same version throws).
+  /// Stores a model under the next version number and returns it. The envelope must
+  /// already carry that version, so callers sign with next_model_version() and pass it as
+  /// `model.version`: when another add took it meanwhile, this throws (sign again). With
+  /// `model.version` 0 the store just takes the next version.
   virtual std::uint32_t add_model(const StoredModel& model) = 0;
   [[nodiscard]] virtual std::uint32_t next_model_version() = 0;
   [[nodiscard]] virtual std::optional<StoredModel> model(std::uint32_t version) = 0;
@@ -127,17 +137,19 @@ class Store {
   virtual std::int64_t request_push(std::uint32_t version, const std::string& gateway_id, bool rollback) = 0;
   /// Requests not yet answered by every gateway they name (for "*": kept until removed).
   [[nodiscard]] virtual std::vector<PushRequest> pending_pushes() = 0;
-  /// Marks a request done (a single gateway answered, or it was superseded).
+  /// Marks a request done (a single gateway answered, or it was superseded); again: no-op.
   virtual void complete_push(std::int64_t id) = 0;
-  /// Inserts or updates (gateway_id, version).
+  /// Inserts or updates (gateway_id, version); updated_ns 0: the store's clock.
   virtual void record_deployment(const Deployment& deployment) = 0;
   [[nodiscard]] virtual std::vector<Deployment> deployments() = 0;
 
+  /// Ordered by (gateway, model version); a window counts once, not once per channel row.
   [[nodiscard]] virtual std::vector<ModelAccuracy> accuracy_by_model() = 0;
 
   [[nodiscard]] virtual std::uint64_t count_window_rows() = 0;
   [[nodiscard]] virtual std::uint64_t count_event_rows() = 0;
   [[nodiscard]] virtual std::uint64_t count_label_rows() = 0;
+  /// The highest migration applied (the same numbers on both backends).
   [[nodiscard]] virtual int schema_version() = 0;
   /// "sqlite:<path>" or "postgresql:<host:port/db>", for logs.
   [[nodiscard]] virtual std::string describe() const = 0;
