@@ -22,6 +22,7 @@ struct ReplaySettings {
   std::string path;
   std::string channels;       ///< channel spec, e.g. "0-15" or "C3,Cz,C4"; empty: all
   double file_rate_hz = 0.0;  ///< the rate of a file that does not state one
+  double skip_s = 0.0;        ///< start this far into the file, resuming the device's stream
 };
 
 struct Settings {
@@ -186,6 +187,8 @@ Settings read_settings(sensorgate::ConfigFile& file) {
   s.replay.path = file.get_string("replay.file", "");
   s.replay.channels = file.get_string("replay.channels", "");
   s.replay.file_rate_hz = file.get_double("replay.file_rate_hz", 0.0, 0.0, 100'000.0);
+  s.replay.skip_s = file.get_double("replay.skip_s", 0.0, 0.0, 1e9);
+  s.sim.publish_labels = file.get_bool("replay.publish_labels", false);
   s.sim.batch_frames = static_cast<std::uint32_t>(file.get_int("sim.batch_frames", 32, 1, 65536));
   // -1: not configured; synthetic EEG then runs 10 s and a replay to the file's end.
   s.sim.duration_s = file.get_double("sim.duration_s", -1.0, 0.0, 1e9);
@@ -240,6 +243,8 @@ int run(int argc, char** argv) {
   std::optional<std::string> replay;
   std::optional<std::string> replay_channels;
   std::optional<double> replay_file_rate;
+  std::optional<double> replay_skip;
+  std::optional<bool> publish_labels;
   std::optional<std::string> device_id;
   std::optional<std::string> serial_port;
   std::optional<std::string> serial_format;
@@ -262,6 +267,11 @@ int run(int argc, char** argv) {
   app.add_option("--replay", replay, "replay this recording (EDF/EDF+, CSV, OpenBCI GUI, ARFF, text) (replay.file)");
   app.add_option("--channels", replay_channels, "channels to replay, e.g. 0-15 or C3,Cz,C4 (replay.channels)");
   app.add_option("--file-rate", replay_file_rate, "sampling rate of a file that states none (replay.file_rate_hz)");
+  app.add_option("--replay-skip", replay_skip,
+                 "start this many seconds into the file; sequence numbers and device time continue from there, "
+                 "so a second run resumes the first (replay.skip_s)");
+  app.add_flag("--publish-labels", publish_labels,
+               "publish the file's labels on <prefix>/<device>/labels (MQTT only) (replay.publish_labels)");
   app.add_option("--device-id", device_id, "id of the single simulated device (sim.device_id)");
   app.add_option("--serial", serial_port,
                  "write to this serial device (a pty, /dev/ttyUSB1) instead of MQTT (serial.port)");
@@ -318,6 +328,8 @@ int run(int argc, char** argv) {
     if (replay) file.set_override("replay.file", *replay, "--replay");
     if (replay_channels) file.set_override("replay.channels", *replay_channels, "--channels");
     if (replay_file_rate) file.set_override("replay.file_rate_hz", *replay_file_rate, "--file-rate");
+    if (replay_skip) file.set_override("replay.skip_s", *replay_skip, "--replay-skip");
+    if (publish_labels) file.set_override("replay.publish_labels", *publish_labels, "--publish-labels");
     if (device_id) file.set_override("sim.device_id", *device_id, "--device-id");
     if (serial_port) file.set_override("serial.port", *serial_port, "--serial");
     if (serial_format) file.set_override("serial.format", *serial_format, "--serial-format");
@@ -342,6 +354,14 @@ int run(int argc, char** argv) {
     if (!settings.replay.path.empty()) {
       settings.sim.replay = load_replay(settings);
       if (settings.sim.duration_s < 0) settings.sim.duration_s = 0;
+      settings.sim.replay_skip_frames =
+          static_cast<std::uint64_t>(std::llround(settings.replay.skip_s * settings.sim.replay->sample_rate_hz));
+      if (settings.sim.replay_skip_frames >= settings.sim.replay->frames()) {
+        spdlog::critical("sim: --replay-skip {} s is past the end of {} ({:.1f} s)", settings.replay.skip_s,
+                         settings.replay.path,
+                         static_cast<double>(settings.sim.replay->frames()) / settings.sim.replay->sample_rate_hz);
+        return 2;
+      }
     } else {
       if (settings.sim.shape.sample_rate_hz == 0) settings.sim.shape.sample_rate_hz = 256.0;
       if (settings.sim.duration_s < 0) settings.sim.duration_s = 10;

@@ -20,16 +20,22 @@ void MqttFramePublisher::connect() {
   spdlog::info("sim: connected to {}", connection_->describe());
 }
 
-void MqttFramePublisher::publish(const std::string& device_id, std::vector<std::uint8_t> payload) {
+void MqttFramePublisher::send(const std::string& topic, const void* data, std::size_t size) {
   while (in_flight_.size() >= options_.max_in_flight) {
     in_flight_.front()->wait();
     in_flight_.pop_front();
   }
+  in_flight_.push_back(connection_->client().publish(mqtt::make_message(topic, data, size, 1, false)));
+}
+
+void MqttFramePublisher::publish(const std::string& device_id, std::vector<std::uint8_t> payload) {
+  send(options_.topic_prefix + "/" + device_id + "/frames", payload.data(), payload.size());
   bytes_ += payload.size();
-  auto msg =
-      mqtt::make_message(options_.topic_prefix + "/" + device_id + "/frames", payload.data(), payload.size(), 1, false);
-  in_flight_.push_back(connection_->client().publish(msg));
   ++published_;
+}
+
+void MqttFramePublisher::publish_label(const std::string& device_id, const std::string& json) {
+  send(options_.topic_prefix + "/" + device_id + "/labels", json.data(), json.size());
 }
 
 void MqttFramePublisher::finish(std::chrono::milliseconds timeout) {

@@ -37,7 +37,11 @@ std::uint64_t Simulator::frames_to_send() const {
       options_.duration_s > 0
           ? static_cast<std::uint64_t>(std::llround(options_.duration_s * options_.shape.sample_rate_hz))
           : 0;
-  if (options_.replay) frames = frames > 0 ? std::min(frames, options_.replay->frames()) : options_.replay->frames();
+  if (options_.replay) {
+    const std::uint64_t left =
+        options_.replay->frames() - std::min(options_.replay_skip_frames, options_.replay->frames());
+    frames = frames > 0 ? std::min(frames, left) : left;
+  }
   return frames;
 }
 
@@ -89,21 +93,24 @@ void Simulator::run(const std::atomic<bool>& stop) {
       std::this_thread::sleep_until(due);
     }
     samples.resize(static_cast<std::size_t>(n) * shape.channels);
-    const auto reported_time = options_.start_time_ns + std::llround(static_cast<double>(frame) * reported_period_ns);
-    const auto end_time = options_.start_time_ns + std::llround(static_cast<double>(frame + n) * period_ns);
+    // A resumed replay continues the device's sequence numbers and clock.
+    const std::uint64_t seq = options_.replay_skip_frames + frame;
+    const auto reported_time = options_.start_time_ns + std::llround(static_cast<double>(seq) * reported_period_ns);
+    const auto end_time = options_.start_time_ns + std::llround(static_cast<double>(seq + n) * period_ns);
     const bool last = frame + n >= total_frames;
     for (std::uint32_t d = 0; d < options_.devices; ++d) {
       if (options_.replay) {
         // Every device replays the same recording.
-        const auto offset = static_cast<std::ptrdiff_t>(frame * shape.channels);
+        const auto offset = static_cast<std::ptrdiff_t>(seq * shape.channels);
         std::copy_n(options_.replay->samples.begin() + offset, samples.size(), samples.begin());
+        if (options_.publish_labels) publish_labels(ids[d], seq, n);
       } else {
         generators[d].generate(samples);
       }
       if (!anomalies.empty()) anomalies[d].apply(samples, frame);
       outgoing.clear();
       injector.submit(OutgoingBatch{d, frame, n, end_time,
-                                    uplink::encode_frame_batch(ids[d], frame, reported_time, shape.sample_rate_hz,
+                                    uplink::encode_frame_batch(ids[d], seq, reported_time, shape.sample_rate_hz,
                                                                shape.channels, samples)},
                       last, outgoing);
       for (auto& batch : outgoing) publisher_.publish(ids[batch.device], std::move(batch.payload));
@@ -112,6 +119,23 @@ void Simulator::run(const std::atomic<bool>& stop) {
     frames_.store(frame, std::memory_order_relaxed);
   }
   fault_counts_ = injector.counts();
+}
+
+void Simulator::publish_labels(const std::string& device_id, std::uint64_t first, std::uint32_t frames) {
+  const auto& labels = options_.replay->labels;
+  if (labels.size() < first + frames) return;  // an unlabelled recording
+  const double period_ns = 1e9 / options_.shape.sample_rate_hz;
+  const auto time_of = [&](std::uint64_t f) {
+    return options_.start_time_ns + std::llround(static_cast<double>(f) * period_ns);
+  };
+  // One message per run of equal labels: a few per batch at most.
+  for (std::uint64_t begin = first; begin < first + frames;) {
+    std::uint64_t end = begin + 1;
+    while (end < first + frames && labels[end] == labels[begin]) ++end;
+    publisher_.publish_label(device_id, fmt::format(R"({{"start_ns":{},"end_ns":{},"label":{}}})", time_of(begin),
+                                                    time_of(end), labels[begin]));
+    begin = end;
+  }
 }
 
 }  // namespace sensorgate::sim

@@ -8,22 +8,28 @@ namespace sensorgate {
 Gateway::Gateway(GatewayConfig config)
     : config_(std::move(config)),
       registry_(config_.ring_capacity_chunks, config_.max_devices),
+      inbox_(models_, config_.model_verify_key),
       mqtt_sink_(registry_, config_.full_policy, ingest_stopping_, "mqtt") {
-  if (config_.mqtt_enabled) mqtt_ = std::make_unique<MqttIngest>(config_.mqtt, mqtt_sink_);
+  if (config_.mqtt_enabled) mqtt_ = std::make_unique<MqttIngest>(config_.mqtt, mqtt_sink_, &labels_);
   if (config_.serial) {
     serial_sink_ = std::make_unique<IngestSink>(registry_, config_.full_policy, ingest_stopping_,
                                                 "serial:" + config_.serial->port);
     serial_ = std::make_unique<SerialIngest>(*config_.serial, *serial_sink_);
   }
+  WorkerOptions worker_options = config_.worker;
+  worker_options.models = &models_;
+  worker_options.labels = &labels_;
   std::vector<uplink::UplinkRing*> rings;
   for (std::size_t i = 0; i < config_.workers; ++i) {
     output_rings_.push_back(std::make_unique<uplink::UplinkRing>(config_.uplink_ring_capacity));
     rings.push_back(output_rings_.back().get());
-    workers_.push_back(std::make_unique<ShardWorker>(i, config_.workers, registry_, config_.worker,
+    workers_.push_back(std::make_unique<ShardWorker>(i, config_.workers, registry_, worker_options,
                                                      kernels::make_failover_backend(config_.backend, config_.failover),
                                                      *output_rings_.back()));
   }
-  uplink_ = std::make_unique<uplink::UplinkSender>(zmq_, config_.uplink, std::move(rings));
+  auto uplink_options = config_.uplink;
+  uplink_options.on_command = [this](const uplink::GatewayCommandRecord& command) { return inbox_.handle(command); };
+  uplink_ = std::make_unique<uplink::UplinkSender>(zmq_, std::move(uplink_options), std::move(rings));
 }
 
 Gateway::~Gateway() {
@@ -72,7 +78,14 @@ GatewaySnapshot Gateway::snapshot() const {
     s.mqtt_connection_losses = mqtt_->connection().connection_losses();
     s.mqtt_reconnects = mqtt_->connection().reconnects();
     s.bad_payloads = mqtt_->decoder().rejected_total();
+    s.bad_labels = mqtt_->bad_labels();
   }
+  s.labels_received = labels_.added();
+  const auto& m = inbox_.counters();
+  s.models_accepted = m.accepted.load();
+  s.models_rejected = m.rejected.load();
+  s.model_rollbacks = m.rollbacks.load();
+  s.model_version = m.active_version.load();
   for (const IngestSink* sink :
        {static_cast<const IngestSink*>(&mqtt_sink_), static_cast<const IngestSink*>(serial_sink_.get())}) {
     if (sink == nullptr) continue;
@@ -104,11 +117,16 @@ GatewaySnapshot Gateway::snapshot() const {
     s.events_dropped_on_stop += c.events_dropped_on_stop.load();
     s.gpu_failures += c.scoring_failures.load() + c.stats_failures.load();
     s.cpu_fallback_batches += c.scoring_fallbacks.load();
+    const auto& k = w->classifier_counters();
+    s.windows_classified += k.windows_classified.load();
+    s.windows_unclassifiable += k.windows_unclassifiable.load();
+    s.windows_labelled += k.windows_labelled.load();
   }
   const auto& u = uplink_->counters();
   s.uplink_sent = u.sent.load();
   s.uplink_acked = u.acked.load();
   s.uplink_in_flight = u.in_flight.load();
+  s.bad_commands = u.bad_commands.load();
   if (const auto* spool = uplink_->spool_counters()) {
     s.spool_bytes = spool->bytes.load();
     s.spool_pending = spool->pending.load();
@@ -175,6 +193,16 @@ std::string to_json(const GatewaySnapshot& s) {
                         {"spool_recovered", s.spool_recovered},
                         {"spool_dropped_overflow", s.spool_dropped_overflow},
                         {"spool_corrupt", s.spool_corrupt},
+                        {"models_accepted", s.models_accepted},
+                        {"models_rejected", s.models_rejected},
+                        {"model_rollbacks", s.model_rollbacks},
+                        {"model_version", s.model_version},
+                        {"windows_classified", s.windows_classified},
+                        {"windows_unclassifiable", s.windows_unclassifiable},
+                        {"windows_labelled", s.windows_labelled},
+                        {"labels_received", s.labels_received},
+                        {"bad_labels", s.bad_labels},
+                        {"bad_commands", s.bad_commands},
                         {"devices", devices}};
   if (s.serial) {
     const auto& r = *s.serial;

@@ -128,6 +128,33 @@ GatewayConfig GatewayConfig::from(ConfigFile& file) {
     if (!spool.directory.empty()) c.uplink.spool = spool;
   }
   c.shutdown_timeout = milliseconds(file.get_int("uplink.shutdown_timeout_ms", 10000, 0, 3'600'000));
+  const auto curve_secret = file.get_string("uplink.curve_secret_key", "");
+  const auto curve_server = file.get_string("uplink.curve_server_key", "");
+  const bool plaintext = file.get_bool("uplink.plaintext", false);
+  if (curve_secret.empty() != curve_server.empty()) {
+    file.fail(curve_secret.empty() ? "uplink.curve_secret_key" : "uplink.curve_server_key",
+              "CurveZMQ needs both uplink.curve_secret_key and uplink.curve_server_key");
+  }
+  if (!curve_secret.empty()) {
+    try {
+      c.uplink.curve_keys = uplink::read_curve_keypair(curve_secret);
+      c.uplink.curve_server_public = uplink::read_curve_public_key(curve_server);
+    } catch (const std::exception& e) {
+      file.fail(c.uplink.curve_keys ? "uplink.curve_server_key" : "uplink.curve_secret_key", e.what());
+    }
+  } else if (!plaintext && !uplink::is_loopback_endpoint(c.uplink.endpoint)) {
+    file.fail("uplink.endpoint",
+              "leaves this machine unencrypted: set uplink.curve_secret_key and "
+              "uplink.curve_server_key (CurveZMQ), or uplink.plaintext = true to accept that");
+  }
+
+  if (const auto key_file = file.get_string("model.verify_key", ""); !key_file.empty()) {
+    try {
+      c.model_verify_key = uplink::read_public_key_file(key_file);
+    } catch (const std::runtime_error& e) {
+      file.fail("model.verify_key", e.what());
+    }
+  }
 
   c.stats_interval = std::chrono::seconds(file.get_int("log.stats_interval_s", 10, 0, 86'400));
   c.log_level = file.get_choice("log.level", "info", {"trace", "debug", "info", "warn", "error", "off"});

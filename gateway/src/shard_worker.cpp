@@ -13,7 +13,8 @@ ShardWorker::ShardWorker(std::size_t shard, std::size_t shards, DeviceRegistry& 
       registry_(registry),
       options_(std::move(options)),
       backend_(std::move(backend)),
-      output_(output) {
+      output_(output),
+      classifier_(options_.models, options_.labels) {
   if (options_.anomaly.enabled) anomaly_.emplace(options_.anomaly);
 }
 
@@ -141,6 +142,7 @@ void ShardWorker::score_and_emit(bool flush_all) {
     }
     record.band_powers.reserve(window.bands.size() * kernels::kEegBands.size());
     for (const auto& b : window.bands) record.band_powers.insert(record.band_powers.end(), b.begin(), b.end());
+    classifier_.apply(record);
     if (push_output(std::move(record))) {
       ++windows_closed_;
     } else {

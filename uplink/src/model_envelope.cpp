@@ -1,10 +1,18 @@
 #include "sensorgate/uplink/model_envelope.hpp"
 
+#include <fcntl.h>
+#include <fmt/format.h>
 #include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <bit>
+#include <cctype>
+#include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
+#include <system_error>
 
 #include "sensorgate/wire/model_generated.h"
 
@@ -59,6 +67,63 @@ SigningKeys SigningKeys::generate() {
   return keys;
 }
 
+namespace {
+
+std::string errno_text(int error) {
+  return std::error_code(error, std::generic_category()).message();
+}
+
+template <std::size_t N>
+std::array<std::uint8_t, N> read_hex_key(const std::filesystem::path& file, const char* what) {
+  std::ifstream in(file);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot read {}: {}", file.string(), what, errno_text(errno)));
+  std::string text;
+  std::getline(in, text);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())) != 0) text.pop_back();
+  std::array<std::uint8_t, N> key{};
+  std::size_t length = 0;
+  if (text.size() != 2 * N ||
+      sodium_hex2bin(key.data(), key.size(), text.c_str(), text.size(), nullptr, &length, nullptr) != 0 ||
+      length != N) {
+    throw std::runtime_error(
+        fmt::format("{}: not a {} ({} hex digits expected on the first line)", file.string(), what, 2 * N));
+  }
+  return key;
+}
+
+void write_key_file(const std::filesystem::path& file, std::span<const std::uint8_t> key, mode_t mode) {
+  // O_EXCL: never overwrite a key (a lost key means every gateway must be re-provisioned).
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) throw std::runtime_error(fmt::format("{}: cannot create key file: {}", file.string(), errno_text(errno)));
+  std::string hex(key.size() * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), key.data(), key.size());
+  hex.back() = '\n';
+  const bool ok = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size()) && ::fsync(fd) == 0;
+  const int saved = errno;
+  ::close(fd);
+  if (!ok) throw std::runtime_error(fmt::format("{}: cannot write key file: {}", file.string(), errno_text(saved)));
+}
+
+}  // namespace
+
+void write_signing_keys(const SigningKeys& keys, const std::filesystem::path& public_file,
+                        const std::filesystem::path& secret_file) {
+  write_key_file(secret_file, keys.secret_key, S_IRUSR | S_IWUSR);
+  write_key_file(public_file, keys.public_key, S_IRUSR | S_IWUSR | S_IRGRP | S_IROTH);
+}
+
+PublicKey read_public_key_file(const std::filesystem::path& file) {
+  return read_hex_key<32>(file, "Ed25519 public key");
+}
+
+SecretKey read_secret_key_file(const std::filesystem::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    throw std::runtime_error(fmt::format("{}: the signing key is readable by others; chmod 600 it", file.string()));
+  }
+  return read_hex_key<64>(file, "Ed25519 secret key");
+}
+
 std::vector<std::uint8_t> encode_signed_model(const ModelRecord& model, const SecretKey& secret_key) {
   start_sodium();
   const Sha256 digest = sha256(model.payload);
@@ -74,6 +139,12 @@ std::vector<std::uint8_t> encode_signed_model(const ModelRecord& model, const Se
                                        model.created_at_ns, hash, sig, payload),
              wire::ModelEnvelopeIdentifier());
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+}
+
+std::optional<std::uint32_t> claimed_model_version(std::span<const std::uint8_t> buffer) {
+  flatbuffers::Verifier verifier(buffer.data(), buffer.size());
+  if (!wire::VerifyModelEnvelopeBuffer(verifier)) return std::nullopt;
+  return wire::GetModelEnvelope(buffer.data())->version();
 }
 
 std::optional<ModelRecord> verify_signed_model(std::span<const std::uint8_t> buffer, const PublicKey& public_key,

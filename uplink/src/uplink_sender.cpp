@@ -25,6 +25,7 @@ UplinkSender::UplinkSender(zmq::context_t& context, UplinkSenderOptions options,
   socket_.set(zmq::sockopt::reconnect_ivl, 100);
   socket_.set(zmq::sockopt::reconnect_ivl_max, 5000);
   socket_.set(zmq::sockopt::sndhwm, 100000);
+  if (options_.curve_keys) make_curve_client(socket_, *options_.curve_keys, options_.curve_server_public);
   socket_.connect(options_.endpoint);
   if (options_.spool) {
     spool_ = std::make_unique<DiskSpool>(*options_.spool);
@@ -47,14 +48,7 @@ bool UplinkSender::drain_inputs() {
   for (auto* ring : inputs_) {
     UplinkRecord record;
     while (in_flight_.size() < options_.max_in_flight && ring->try_pop(record)) {
-      const std::uint64_t seq = next_sequence_++;
-      auto bytes = encode_uplink_record(options_.gateway_id, seq, now_ns, record);
-      if (spool_) {
-        for (const auto dropped : spool_->append(seq, bytes)) {
-          if (in_flight_.erase(dropped) > 0) bump(counters_.dropped_overflow);
-        }
-      }
-      in_flight_.emplace(seq, Pending{std::move(bytes), {}});
+      enqueue(record, now_ns);
       any = true;
     }
   }
@@ -62,6 +56,32 @@ bool UplinkSender::drain_inputs() {
   if (spool_ && any) spool_->flush(std::chrono::steady_clock::now());
   counters_.in_flight.store(in_flight_.size(), std::memory_order_relaxed);
   return any;
+}
+
+void UplinkSender::enqueue(const UplinkRecord& record, std::int64_t now_ns) {
+  const std::uint64_t seq = next_sequence_++;
+  auto bytes = encode_uplink_record(options_.gateway_id, seq, now_ns, record);
+  if (spool_) {
+    for (const auto dropped : spool_->append(seq, bytes)) {
+      if (in_flight_.erase(dropped) > 0) bump(counters_.dropped_overflow);
+    }
+  }
+  in_flight_.emplace(seq, Pending{std::move(bytes), {}});
+}
+
+void UplinkSender::handle_command(std::span<const std::uint8_t> bytes) {
+  std::string error;
+  const auto command = decode_gateway_command(bytes, error);
+  if (!command || !options_.on_command) {
+    bump(counters_.bad_commands);
+    spdlog::warn("uplink: ignoring a command from the collector: {}",
+                 command ? "this gateway takes no commands" : error);
+    return;
+  }
+  bump(counters_.commands);
+  enqueue(options_.on_command(*command), wall_clock_ns());
+  if (spool_) spool_->flush(std::chrono::steady_clock::now());
+  counters_.in_flight.store(in_flight_.size(), std::memory_order_relaxed);
 }
 
 bool UplinkSender::take_send_token(std::chrono::steady_clock::time_point now) {
@@ -92,8 +112,13 @@ void UplinkSender::receive_acks(std::chrono::milliseconds wait) {
   if (zmq::poll(&item, 1, wait) <= 0) return;
   zmq::message_t msg;
   while (socket_.recv(msg, zmq::recv_flags::dontwait)) {
+    const std::span<const std::uint8_t> bytes(static_cast<const std::uint8_t*>(msg.data()), msg.size());
+    if (is_gateway_command(bytes)) {
+      handle_command(bytes);
+      continue;
+    }
     std::string error;
-    auto ack = decode_ack({static_cast<const std::uint8_t*>(msg.data()), msg.size()}, error);
+    auto ack = decode_ack(bytes, error);
     if (!ack || ack->gateway_id != options_.gateway_id) {
       bump(counters_.bad_acks);
       spdlog::warn("uplink: ignoring ack: {}", ack ? "addressed to gateway '" + ack->gateway_id + "'" : error);

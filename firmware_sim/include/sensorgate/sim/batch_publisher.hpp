@@ -21,6 +21,9 @@ class BatchPublisher {
 
   /// Sends one FrameBatch payload of `device_id`; may block (backpressure).
   virtual void publish(const std::string& device_id, std::vector<std::uint8_t> payload) = 0;
+  /// Sends ground truth for `device_id` (JSON {"start_ns","end_ns","label"}). Transports
+  /// without a side channel (serial) drop it; MQTT publishes on <prefix>/<device>/labels.
+  virtual void publish_label(const std::string& /*device_id*/, const std::string& /*json*/) {}
   /// Waits (up to `timeout`) until everything published has left, then closes.
   virtual void finish(std::chrono::milliseconds timeout) = 0;
 

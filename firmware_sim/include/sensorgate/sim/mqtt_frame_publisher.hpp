@@ -39,6 +39,8 @@ class MqttFramePublisher : public BatchPublisher {
   void connect();
   /// Publishes one batch (QoS 1), waiting while too many are unacknowledged.
   void publish(const std::string& device_id, std::vector<std::uint8_t> payload) override;
+  /// Publishes a label message (QoS 1) on <prefix>/<device>/labels, in order with the batches.
+  void publish_label(const std::string& device_id, const std::string& json) override;
   /// Waits until every publish is acknowledged by the broker, then disconnects.
   void finish(std::chrono::milliseconds timeout) override;
 
@@ -47,6 +49,9 @@ class MqttFramePublisher : public BatchPublisher {
   [[nodiscard]] const MqttConnection& connection() const { return *connection_; }
 
  private:
+  /// QoS 1 publish, waiting while max_in_flight publishes are unacknowledged.
+  void send(const std::string& topic, const void* data, std::size_t size);
+
   PublisherOptions options_;
   std::unique_ptr<MqttConnection> connection_;
   std::deque<std::shared_ptr<mqtt::delivery_token>> in_flight_;

@@ -25,6 +25,13 @@ struct SimulatorOptions {
   /// Replay this recording (every device plays it) instead of synthetic EEG; its channel
   /// count and rate replace those of `shape`. It ends the run when it ends.
   std::shared_ptr<const Recording> replay;
+  /// Start the replay at this frame of the recording, as the same device resuming: frame
+  /// k of the run has sequence number and device time of recording frame replay_skip + k
+  /// (so the first 70 % and the rest of a file can be replayed by two runs into one stream).
+  std::uint64_t replay_skip_frames = 0;
+  /// Publish the recording's per-frame labels (runs of equal labels per batch) on the
+  /// labels topic before each batch; only a replay of a labelled recording has any.
+  bool publish_labels = false;
   SignalShape shape;
   std::uint32_t batch_frames = 32;
   double duration_s = 10;  ///< seconds of signal per device; 0 = until stopped
@@ -59,6 +66,9 @@ class Simulator {
   [[nodiscard]] std::uint64_t anomalies_injected() const { return anomalies_injected_; }
 
  private:
+  /// Publishes the labels of recording frames [first, first + frames).
+  void publish_labels(const std::string& device_id, std::uint64_t first, std::uint32_t frames);
+
   SimulatorOptions options_;
   BatchPublisher& publisher_;
   std::atomic<std::uint64_t> frames_{0};

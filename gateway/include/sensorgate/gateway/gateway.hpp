@@ -4,8 +4,11 @@
 //   MqttIngest (Paho thread)     --decode/verify--> IngestSink "mqtt"        --FrameChunks--> per-device SpscRing
 //   SerialIngest (its Asio thread) --decode/verify--> IngestSink "serial:PORT" --FrameChunks--> per-device SpscRing
 //     --> ShardWorker x N (sequence tracking, event-time windows, batched moments backend,
-//                         batched anomaly scoring: AnomalyStage)
-//     --window summaries, anomaly events--> per-worker SpscRing --> UplinkSender (ZeroMQ, acks, resend)
+//                         batched anomaly scoring: AnomalyStage,
+//                         the pushed model's prediction: WindowClassifier)
+//     --window summaries, anomaly events--> per-worker SpscRing --> UplinkSender (ZeroMQ, acks, resend, spool)
+//   UplinkSender <--model push / rollback-- collector: ModelInbox verifies, swaps the ModelSlot
+//   MqttIngest <--<prefix>/<device>/labels-- labelled replays: LabelBook (ground truth per window)
 //
 // stop() shuts down in the same order, so nothing already accepted is lost: ingest stops,
 // the workers drain their rings and flush every open window, and the uplink waits
@@ -24,6 +27,9 @@
 #include "sensorgate/gateway/device_registry.hpp"
 #include "sensorgate/gateway/gateway_config.hpp"
 #include "sensorgate/gateway/ingest_sink.hpp"
+#include "sensorgate/gateway/label_book.hpp"
+#include "sensorgate/gateway/live_model.hpp"
+#include "sensorgate/gateway/model_inbox.hpp"
 #include "sensorgate/gateway/mqtt_ingest.hpp"
 #include "sensorgate/gateway/serial_ingest.hpp"
 #include "sensorgate/gateway/shard_worker.hpp"
@@ -78,6 +84,16 @@ struct GatewaySnapshot {
   std::uint64_t spool_recovered = 0;         ///< unacknowledged messages read back at start
   std::uint64_t spool_dropped_overflow = 0;  ///< dropped by spool_max_mb
   std::uint64_t spool_corrupt = 0;           ///< corrupt records found at start (skipped)
+  std::uint64_t models_accepted = 0;         ///< pushed models verified and put live
+  std::uint64_t models_rejected = 0;         ///< pushed models refused (signature, hash, spec, payload)
+  std::uint64_t model_rollbacks = 0;
+  std::uint32_t model_version = 0;           ///< the live model; 0: none
+  std::uint64_t windows_classified = 0;      ///< windows given the live model's prediction
+  std::uint64_t windows_unclassifiable = 0;  ///< other channel count, no band powers, bad features
+  std::uint64_t windows_labelled = 0;        ///< windows with a label from the stream
+  std::uint64_t labels_received = 0;         ///< label messages accepted
+  std::uint64_t bad_labels = 0;              ///< label messages refused
+  std::uint64_t bad_commands = 0;            ///< collector commands that could not be read
   std::size_t devices = 0;
   std::vector<DeviceSnapshot> device_details;
   std::optional<SerialStats> serial;  ///< when serial ingest is configured
@@ -105,6 +121,9 @@ class Gateway {
   GatewayConfig config_;
   zmq::context_t zmq_{1};
   DeviceRegistry registry_;
+  ModelSlot models_;
+  LabelBook labels_;
+  ModelInbox inbox_;
   std::atomic<bool> ingest_stopping_{false};
   // One sink per transport: each is driven by its transport's thread only.
   IngestSink mqtt_sink_;

@@ -11,6 +11,7 @@
 #include "sensorgate/gateway/mqtt_ingest.hpp"
 #include "sensorgate/gateway/serial_ingest.hpp"
 #include "sensorgate/gateway/shard_worker.hpp"
+#include "sensorgate/uplink/model_envelope.hpp"
 #include "sensorgate/uplink/uplink_sender.hpp"
 
 namespace sensorgate {
@@ -32,6 +33,8 @@ struct GatewayConfig {
   WorkerOptions worker;
   uplink::UplinkSenderOptions uplink;
   std::size_t uplink_ring_capacity = 4096;
+  /// The collector's model-signing public key (model.verify_key); none: pushed models are refused.
+  std::optional<uplink::PublicKey> model_verify_key;
   std::chrono::milliseconds shutdown_timeout{10000};
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::seconds stats_interval{10};

@@ -4,8 +4,9 @@
 // tracking -> event time from the sequence number (DeviceClock) -> pane assignment -> one
 // batched backend call for the block statistics of every drained chunk -> merge into panes
 // -> close the windows the watermark has passed (band powers computed then) -> one batched
-// anomaly scoring call for every window closed in the tick (AnomalyStage) -> summaries and
-// anomaly events into the uplink ring. Ring slots are released only after the backend has
+// anomaly scoring call for every window closed in the tick (AnomalyStage) -> the pushed
+// model's prediction and the stream's label (WindowClassifier) -> summaries and anomaly
+// events into the uplink ring. Ring slots are released only after the backend has
 // read them, so no sample is copied between ingest and the backend.
 
 #include <atomic>
@@ -22,6 +23,7 @@
 #include "sensorgate/gateway/device_registry.hpp"
 #include "sensorgate/gateway/sequence_tracker.hpp"
 #include "sensorgate/gateway/window_aggregator.hpp"
+#include "sensorgate/gateway/window_classifier.hpp"
 #include "sensorgate/kernels/block_stats.hpp"
 #include "sensorgate/kernels/spectrum.hpp"
 #include "sensorgate/uplink/uplink_sender.hpp"
@@ -45,6 +47,10 @@ struct WorkerOptions {
   std::chrono::milliseconds idle_timeout{2000};
   /// Chunks taken from one device per tick, so one busy device cannot starve the others.
   std::size_t max_chunks_per_device = 64;
+  /// The pushed model to classify windows with, and labels that came with the stream;
+  /// null: none (set by Gateway, which owns both).
+  const ModelSlot* models = nullptr;
+  const LabelBook* labels = nullptr;
 };
 
 /// Totals over the shard's devices: written by the worker, readable from any thread.
@@ -88,6 +94,7 @@ class ShardWorker {
   /// The scoring backend ("" without anomaly scoring) and its failover counters (null without).
   [[nodiscard]] std::string_view scoring_backend_name() const;
   [[nodiscard]] const kernels::FailoverCounters* scoring_counters() const;
+  [[nodiscard]] const ClassifierCounters& classifier_counters() const { return classifier_.counters(); }
 
  private:
   struct DeviceState {
@@ -128,6 +135,7 @@ class ShardWorker {
   std::vector<ClosedWindow> closed_;
   std::vector<std::uint32_t> closed_device_;  ///< index into devices_ per closed_ window
   std::optional<AnomalyStage> anomaly_;
+  WindowClassifier classifier_;
   std::vector<ScoringInput> scoring_inputs_;
   std::vector<float> scores_;
   std::vector<kernels::AnomalyEvent> events_;

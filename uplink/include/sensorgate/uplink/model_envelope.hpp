@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <span>
 #include <string>
@@ -38,8 +39,20 @@ struct SigningKeys {
   static SigningKeys generate();
 };
 
+/// Key files: one line of lowercase hex (64 digits public, 128 secret). The secret file is
+/// created with mode 0600 and neither is overwritten. Throw std::runtime_error naming the
+/// file and the problem (missing, exists, malformed, secret readable by others).
+void write_signing_keys(const SigningKeys& keys, const std::filesystem::path& public_file,
+                        const std::filesystem::path& secret_file);
+PublicKey read_public_key_file(const std::filesystem::path& file);
+SecretKey read_secret_key_file(const std::filesystem::path& file);
+
 /// The envelope of `model`, hashed and signed with `secret_key`.
 std::vector<std::uint8_t> encode_signed_model(const ModelRecord& model, const SecretKey& secret_key);
+
+/// The version an envelope claims, read without checking hash or signature (to name a
+/// refused model in answers and logs; never to act on). Nullopt when it is not an envelope.
+std::optional<std::uint32_t> claimed_model_version(std::span<const std::uint8_t> buffer);
 
 /// Verifies and decodes an envelope: structure, SHA-256 of the payload, Ed25519 signature
 /// by `public_key`, and (unless empty) `expected_feature_spec`. On failure returns nullopt

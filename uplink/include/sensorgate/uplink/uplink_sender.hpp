@@ -4,13 +4,15 @@
 // a ZeroMQ DEALER socket and keeps it until the collector's Ack for that sequence arrives;
 // unacknowledged messages are sent again after `resend_after`. While `max_in_flight`
 // messages await acks it stops draining, so a slow or absent collector pushes back on the
-// workers and, through the rings, on ingest instead of losing data.
+// workers and, through the rings, on ingest instead of losing data. The collector's
+// commands (model push, rollback) arrive on the same socket and are answered through it.
 //
 // It owns the socket: every ZeroMQ call happens on the thread that calls run().
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -21,6 +23,8 @@
 #include <zmq.hpp>
 
 #include "sensorgate/common/spsc_ring.hpp"
+#include "sensorgate/uplink/codec.hpp"
+#include "sensorgate/uplink/curve_security.hpp"
 #include "sensorgate/uplink/disk_spool.hpp"
 #include "sensorgate/uplink/records.hpp"
 
@@ -36,6 +40,13 @@ struct UplinkSenderOptions {
   /// Most messages sent per second, first sends and resends together (a backlog after an
   /// outage or a recovered spool must not flood the collector); 0 = no limit.
   double max_send_rate_per_s = 0;
+  /// Handles a command the collector sent on this connection (model push, rollback) on the
+  /// uplink thread; its answer is sent back like any other message. Unset: commands are
+  /// refused (counted as bad_commands).
+  std::function<ModelStatusRecord(const GatewayCommandRecord&)> on_command;
+  /// CurveZMQ: this gateway's key pair and the collector's public key; none: plaintext.
+  std::optional<CurveKeyPair> curve_keys;
+  std::string curve_server_public;
 };
 
 /// Counters: written only by the uplink thread, readable from any thread.
@@ -46,6 +57,8 @@ struct UplinkCounters {
   std::atomic<std::uint64_t> bad_acks{0};          ///< unverifiable acks or acks for another gateway
   std::atomic<std::uint64_t> in_flight{0};         ///< gauge: sent, not yet acknowledged
   std::atomic<std::uint64_t> dropped_overflow{0};  ///< unacknowledged messages dropped by the spool's size bound
+  std::atomic<std::uint64_t> commands{0};          ///< collector commands handled
+  std::atomic<std::uint64_t> bad_commands{0};      ///< unverifiable commands, or none expected
 };
 
 using UplinkRing = SpscRing<UplinkRecord>;
@@ -74,6 +87,9 @@ class UplinkSender {
   };
 
   bool drain_inputs();
+  /// Gives `record` the next sequence number, spools it and queues it for sending.
+  void enqueue(const UplinkRecord& record, std::int64_t now_ns);
+  void handle_command(std::span<const std::uint8_t> bytes);
   /// True when the send rate limit lets one more message go now (and takes its token).
   bool take_send_token(std::chrono::steady_clock::time_point now);
   void send_due(std::chrono::steady_clock::time_point now);

@@ -4,15 +4,25 @@
 // then acknowledges every stored message to the gateway that sent it. A message that fails
 // verification is counted, logged (rate-limited) and dropped; a storage failure leaves the
 // batch unacknowledged, so the gateways send it again.
+//
+// It also delivers model pushes: every push_poll it reads the store's pending push requests
+// (queued by `sensorgate-collector push/train --push/rollback`) and sends each as a
+// GatewayCommand to the gateways it names that have talked to it, on their own uplink
+// connection; their ModelStatus answers come back as uplink messages and are recorded as
+// deployments. A push not answered within push_resend_after is sent again.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
+#include <utility>
 
 #include <zmq.hpp>
 
-#include "sensorgate/collector/sqlite_store.hpp"
+#include "sensorgate/collector/store.hpp"
+#include "sensorgate/uplink/curve_security.hpp"
 
 namespace sensorgate::collector {
 
@@ -20,6 +30,12 @@ struct CollectorOptions {
   std::string bind = "tcp://127.0.0.1:5560";
   std::size_t batch_max_messages = 1024;
   std::chrono::milliseconds batch_max_wait{20};
+  std::chrono::milliseconds push_poll{200};
+  std::chrono::milliseconds push_resend_after{5000};
+  /// CurveZMQ: the collector's key pair and the gateways allowed to connect (ZAP); none:
+  /// plaintext. With a named allow-list entry a gateway may only send as that gateway id.
+  std::optional<uplink::CurveKeyPair> curve_keys;
+  uplink::CurveAllowList allow_list;
 };
 
 /// Counters: written only by the server thread, readable from any thread.
@@ -30,12 +46,16 @@ struct CollectorCounters {
   std::atomic<std::uint64_t> rows_duplicate{0};     ///< rows already stored (redelivery)
   std::atomic<std::uint64_t> event_rows_stored{0};  ///< event rows written (new, or replacing an ongoing report)
   std::atomic<std::uint64_t> acks_sent{0};
-  std::atomic<std::uint64_t> store_failures{0};  ///< batches left unacknowledged
+  std::atomic<std::uint64_t> store_failures{0};    ///< batches left unacknowledged
+  std::atomic<std::uint64_t> commands_sent{0};     ///< model pushes and rollbacks sent to gateways
+  std::atomic<std::uint64_t> model_answers{0};     ///< ModelStatus answers received
+  std::atomic<std::uint64_t> push_failures{0};     ///< pushes that could not be read or sent
+  std::atomic<std::uint64_t> wrong_gateway_id{0};  ///< messages whose gateway id is not their key's name
 };
 
 class CollectorServer {
  public:
-  CollectorServer(zmq::context_t& context, CollectorOptions options, SqliteStore& store);
+  CollectorServer(zmq::context_t& context, CollectorOptions options, Store& store);
 
   /// The endpoint actually bound (resolves a port of 0).
   [[nodiscard]] std::string endpoint() const;
@@ -44,12 +64,26 @@ class CollectorServer {
   void run(const std::atomic<bool>& stop);
 
   [[nodiscard]] const CollectorCounters& counters() const { return counters_; }
+  /// CurveZMQ admissions and refusals; null in plaintext.
+  [[nodiscard]] const uplink::ZapCounters* zap_counters() const { return zap_ ? &zap_->counters() : nullptr; }
 
  private:
   CollectorOptions options_;
-  SqliteStore& store_;
+  /// Sends the pending pushes that are due (see above).
+  void deliver_pushes(std::chrono::steady_clock::time_point now);
+  void record_answer(const std::string& gateway_id, const uplink::ModelStatusRecord& status);
+
+  Store& store_;
+  std::unique_ptr<uplink::ZapAuthenticator> zap_;  // before socket_: it must exist when the socket binds
   zmq::socket_t socket_;
   CollectorCounters counters_;
+  std::map<std::string, std::string> routing_ids_;  // gateway id -> its socket's routing id
+  struct SentPush {
+    std::chrono::steady_clock::time_point at;
+    bool broadcast;  // the request names every gateway ("*"): never completed by one answer
+  };
+  std::map<std::pair<std::int64_t, std::string>, SentPush> sent_;  // by (request id, gateway id)
+  std::chrono::steady_clock::time_point next_push_poll_{};
 };
 
 }  // namespace sensorgate::collector
