@@ -13,6 +13,7 @@
 
 #include "sensorgate/collector/store.hpp"
 #include "sensorgate/testing/processes.hpp"
+#include "sensorgate/testing/store_backend_test.hpp"
 #include "sensorgate/uplink/model_envelope.hpp"
 #include "sensorgate/uplink/model_payload.hpp"
 #include "sensorgate/uplink/summary_features.hpp"
@@ -75,15 +76,16 @@ std::optional<collector::Deployment> deployment(collector::Store& store, std::ui
   return std::nullopt;
 }
 
-TEST(ModelPush, PushFlippedWrongKeyRollback_GoodLiveWithinOneSecondBadRefusedNoFrameDropped) {
+class ModelPush : public StoreBackendTest {};
+
+TEST_P(ModelPush, PushFlippedWrongKeyRollback_GoodLiveWithinOneSecondBadRefusedNoFrameDropped) {
   TempDir dir;
   MosquittoBroker broker(dir.path());
   const auto keys = uplink::SigningKeys::generate();
   uplink::write_signing_keys(keys, dir.path() / "model-signing.pub", dir.path() / "model-signing.key");
-  const auto db = dir.path() / "collector.sqlite";
+  const std::string db = url();
   const std::string uplink = "tcp://127.0.0.1:" + std::to_string(free_tcp_port());
-  ChildProcess collector({SENSORGATE_COLLECTOR_BIN, "--bind", uplink, "--db", db.string()},
-                         dir.path() / "collector.log");
+  ChildProcess collector({SENSORGATE_COLLECTOR_BIN, "--bind", uplink, "--db", db}, dir.path() / "collector.log");
   const auto config = dir.path() / "gateway.toml";
   std::ofstream(config) << "[log]\nstats_interval_s = 1\n[model]\nverify_key = \""
                         << (dir.path() / "model-signing.pub").string() << "\"\n";
@@ -96,7 +98,7 @@ TEST(ModelPush, PushFlippedWrongKeyRollback_GoodLiveWithinOneSecondBadRefusedNoF
   ChildProcess sim({SENSORGATE_SIM_BIN, "--mqtt", broker.url(), "--devices", "2", "--duration",
                     std::to_string(kSeconds), "--speed", "1", "--seed", "3"},
                    dir.path() / "sim.log");
-  auto store = collector::open_store(db.string());
+  auto store = collector::open_store(db);
   // The collector knows a gateway once it has heard from it: wait for the first windows.
   ASSERT_TRUE(wait_until([&] { return store->count_window_rows() > 0; }, 20s)) << gateway.log();
 
@@ -172,6 +174,8 @@ TEST(ModelPush, PushFlippedWrongKeyRollback_GoodLiveWithinOneSecondBadRefusedNoF
   EXPECT_GT(classified, 0U);
   EXPECT_EQ(s.value("windows_classified", 0U), classified);
 }
+
+INSTANTIATE_TEST_SUITE_P(Store, ModelPush, ::testing::ValuesIn(store_backends()), StoreBackendTest::name);
 
 }  // namespace
 }  // namespace sensorgate::testing

@@ -1,8 +1,8 @@
 // Issue #5's restart fault tests on real processes: the gateway killed with SIGKILL and
 // restarted in the middle of a real-time stream, and the broker restarted in the middle of
 // one. Afterwards the store must hold every window exactly once (keys and count), the
-// spool must be empty and the counters must agree. Real mosquitto, collector and SQLite;
-// loopback only.
+// spool must be empty and the counters must agree. Real mosquitto, collector, SQLite and
+// PostgreSQL (each test runs against both); loopback only.
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "sensorgate/testing/processes.hpp"
+#include "sensorgate/testing/store_backend_test.hpp"
 #include "sensorgate/testing/window_rows.hpp"
 
 namespace sensorgate::testing {
@@ -39,12 +40,12 @@ nlohmann::json stats(const std::filesystem::path& path) {
 /// share, for one test.
 class RestartPipeline {
  public:
-  RestartPipeline(const std::filesystem::path& dir, std::string broker_url)
+  RestartPipeline(const std::filesystem::path& dir, std::string broker_url, std::string db)
       : dir_(dir),
-        db_(dir / "windows.sqlite"),
+        db_(std::move(db)),
         uplink_("tcp://127.0.0.1:" + std::to_string(free_tcp_port())),
         broker_url_(std::move(broker_url)),
-        collector_({SENSORGATE_COLLECTOR_BIN, "--bind", uplink_, "--db", db_.string()}, dir / "collector.log") {
+        collector_({SENSORGATE_COLLECTOR_BIN, "--bind", uplink_, "--db", db_}, dir / "collector.log") {
     // No allowed lateness: a window closes with its last frame, so a window is never held
     // complete in memory, where a kill would lose it.
     std::ofstream(dir / "gateway.toml") << "[log]\nstats_interval_s = 1\n[windows]\nallowed_lateness_ms = 0\n"
@@ -65,13 +66,13 @@ class RestartPipeline {
     return wait_until([&] { return gateway_->log().find("subscribed to") != std::string::npos; }, 20s);
   }
   [[nodiscard]] std::filesystem::path stats_path() const { return dir_ / ("stats-" + std::to_string(runs_) + ".json"); }
-  [[nodiscard]] const std::filesystem::path& db() const { return db_; }
+  [[nodiscard]] const std::string& db() const { return db_; }
   ChildProcess& gateway() { return *gateway_; }
   ChildProcess& collector() { return collector_; }
 
  private:
   std::filesystem::path dir_;
-  std::filesystem::path db_;
+  std::string db_;  // a SQLite path or a postgresql:// URL
   std::string uplink_;
   std::string broker_url_;
   ChildProcess collector_;
@@ -98,7 +99,7 @@ std::vector<std::string> sim_args(const std::string& url, const std::vector<std:
 }
 
 /// Newest window start stored for any device, or kStartNs - 1 s when none is.
-std::int64_t newest_stored_window(const std::filesystem::path& db) {
+std::int64_t newest_stored_window(const std::string& db) {
   std::int64_t newest = kStartNs - kSecondNs;
   for (const auto& [key, row] : read_window_rows(db)) newest = std::max(newest, std::get<2>(key));
   return newest;
@@ -118,10 +119,12 @@ void expect_every_window_once(const std::map<WindowKey, WindowRow>& rows) {
   }
 }
 
-TEST(Restarts, GatewayKilledMidStreamAndRestarted_EveryWindowStoredOnceSpoolEmpty) {
+class Restarts : public StoreBackendTest {};
+
+TEST_P(Restarts, GatewayKilledMidStreamAndRestarted_EveryWindowStoredOnceSpoolEmpty) {
   TempDir dir;
   MosquittoBroker broker(dir.path());
-  RestartPipeline pipeline(dir.path(), broker.url());
+  RestartPipeline pipeline(dir.path(), broker.url(), url());
   pipeline.start_gateway();
   ASSERT_TRUE(pipeline.wait_subscribed()) << pipeline.gateway().log();
   ChildProcess sim(sim_args(broker.url()), dir.path() / "sim.log");
@@ -171,11 +174,11 @@ TEST(Restarts, GatewayKilledMidStreamAndRestarted_EveryWindowStoredOnceSpoolEmpt
   }
 }
 
-TEST(Restarts, BrokerRestartedMidStream_EveryWindowStoredOnceAndWhole) {
+TEST_P(Restarts, BrokerRestartedMidStream_EveryWindowStoredOnceAndWhole) {
   TempDir dir;
   std::filesystem::create_directories(dir.path() / "mosquitto-db");
   MosquittoBroker broker(dir.path(), MosquittoOptions().persistence(dir.path() / "mosquitto-db"));
-  RestartPipeline pipeline(dir.path(), broker.url());
+  RestartPipeline pipeline(dir.path(), broker.url(), url());
   pipeline.start_gateway();
   ASSERT_TRUE(pipeline.wait_subscribed()) << pipeline.gateway().log();
   // The simulator keeps its session too, so what it had in flight is sent again.
@@ -213,6 +216,8 @@ TEST(Restarts, BrokerRestartedMidStream_EveryWindowStoredOnceAndWhole) {
     EXPECT_EQ(row.count, 256) << std::get<0>(key) << " window " << (std::get<2>(key) - kStartNs) / kSecondNs;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Store, Restarts, ::testing::ValuesIn(store_backends()), StoreBackendTest::name);
 
 }  // namespace
 }  // namespace sensorgate::testing

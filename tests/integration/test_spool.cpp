@@ -1,6 +1,7 @@
 // The uplink's disk spool against a real crash: the gateway windows a stream while the
 // collector is down, is killed with SIGKILL, and a new gateway on the same spool delivers
-// every window once the collector is up. Real mosquitto, real processes, loopback only.
+// every window once the collector is up. Real mosquitto, real processes, SQLite and
+// PostgreSQL (each test runs against both), loopback only.
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -10,6 +11,7 @@
 #include <thread>
 
 #include "sensorgate/testing/processes.hpp"
+#include "sensorgate/testing/store_backend_test.hpp"
 #include "sensorgate/testing/window_rows.hpp"
 
 namespace sensorgate::testing {
@@ -36,11 +38,13 @@ std::uint64_t spooled_bytes(const std::filesystem::path& dir) {
   return bytes;
 }
 
-TEST(Spool, GatewayKilledWhileCollectorDown_RestartedGatewayDeliversEveryWindowOnce) {
+class Spool : public StoreBackendTest {};
+
+TEST_P(Spool, GatewayKilledWhileCollectorDown_RestartedGatewayDeliversEveryWindowOnce) {
   TempDir dir;
   MosquittoBroker broker(dir.path());
   const auto spool = dir.path() / "spool";
-  const auto db = dir.path() / "windows.sqlite";
+  const std::string db = url();
   const auto config = dir.path() / "gateway.toml";
   std::ofstream(config) << "[log]\nstats_interval_s = 1\n[uplink]\nspool_fsync = \"always\"\n";
   const std::string uplink = "tcp://127.0.0.1:" + std::to_string(free_tcp_port());
@@ -85,8 +89,7 @@ TEST(Spool, GatewayKilledWhileCollectorDown_RestartedGatewayDeliversEveryWindowO
   }
   ASSERT_GT(spooled_bytes(spool), 0U);
 
-  ChildProcess collector({SENSORGATE_COLLECTOR_BIN, "--bind", uplink, "--db", db.string()},
-                         dir.path() / "collector.log");
+  ChildProcess collector({SENSORGATE_COLLECTOR_BIN, "--bind", uplink, "--db", db}, dir.path() / "collector.log");
   ChildProcess gateway(gateway_args, dir.path() / "gateway-2.log");
   const auto expected_rows = kWindows * kChannels;
   EXPECT_TRUE(wait_until([&] { return read_window_rows(db).size() >= expected_rows; }, 30s))
@@ -115,15 +118,15 @@ TEST(Spool, GatewayKilledWhileCollectorDown_RestartedGatewayDeliversEveryWindowO
 // Issue #5's first fault test: the collector dies (SIGKILL) for 10 s in the middle of a
 // real-time stream and comes back on the same database; afterwards every window is stored
 // exactly once, nothing is left pending in the spool or in flight, and the counters agree.
-TEST(Spool, CollectorKilledForTenSecondsMidStream_EveryWindowStoredOnce) {
+TEST_P(Spool, CollectorKilledForTenSecondsMidStream_EveryWindowStoredOnce) {
   TempDir dir;
   MosquittoBroker broker(dir.path());
-  const auto db = dir.path() / "windows.sqlite";
+  const std::string db = url();
   const auto config = dir.path() / "gateway.toml";
   std::ofstream(config) << "[log]\nstats_interval_s = 1\n[uplink]\nresend_after_ms = 500\n";
   const auto stats_path = dir.path() / "stats.json";
   const std::string uplink = "tcp://127.0.0.1:" + std::to_string(free_tcp_port());
-  const std::vector<std::string> collector_args{SENSORGATE_COLLECTOR_BIN, "--bind", uplink, "--db", db.string()};
+  const std::vector<std::string> collector_args{SENSORGATE_COLLECTOR_BIN, "--bind", uplink, "--db", db};
   auto collector = std::make_unique<ChildProcess>(collector_args, dir.path() / "collector-1.log");
   ChildProcess gateway({SENSORGATE_GATEWAY_BIN, "--config", config.string(), "--mqtt", broker.url(), "--uplink", uplink,
                         "--gateway-id", "gw-outage", "--spool-dir", (dir.path() / "spool").string(),
@@ -165,6 +168,8 @@ TEST(Spool, CollectorKilledForTenSecondsMidStream_EveryWindowStoredOnce) {
   EXPECT_EQ(rows.size(), expected_rows);
   for (const auto& [key, row] : rows) EXPECT_EQ(row.count, 256) << std::get<0>(key) << " " << std::get<2>(key);
 }
+
+INSTANTIATE_TEST_SUITE_P(Store, Spool, ::testing::ValuesIn(store_backends()), StoreBackendTest::name);
 
 }  // namespace
 }  // namespace sensorgate::testing
