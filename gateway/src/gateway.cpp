@@ -121,6 +121,8 @@ GatewaySnapshot Gateway::snapshot() const {
     s.windows_classified += k.windows_classified.load();
     s.windows_unclassifiable += k.windows_unclassifiable.load();
     s.windows_labelled += k.windows_labelled.load();
+    s.raw_frames_captured += c.raw_frames_captured.load();
+    s.raw_frames_dropped_on_stop += c.raw_frames_dropped_on_stop.load();
   }
   const auto& u = uplink_->counters();
   s.uplink_sent = u.sent.load();
@@ -203,6 +205,8 @@ std::string to_json(const GatewaySnapshot& s) {
                         {"labels_received", s.labels_received},
                         {"bad_labels", s.bad_labels},
                         {"bad_commands", s.bad_commands},
+                        {"raw_frames_captured", s.raw_frames_captured},
+                        {"raw_frames_dropped_on_stop", s.raw_frames_dropped_on_stop},
                         {"devices", devices}};
   if (s.serial) {
     const auto& r = *s.serial;

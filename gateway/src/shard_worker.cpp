@@ -16,6 +16,7 @@ ShardWorker::ShardWorker(std::size_t shard, std::size_t shards, DeviceRegistry& 
       output_(output),
       classifier_(options_.models, options_.labels) {
   if (options_.anomaly.enabled) anomaly_.emplace(options_.anomaly);
+  if (options_.capture_frames_per_record > 0) capture_.emplace(options_.capture_frames_per_record);
 }
 
 std::string_view ShardWorker::scoring_backend_name() const {
@@ -63,7 +64,8 @@ std::size_t ShardWorker::tick(bool flush_all) {
   adopt_new_devices();
   plan_.clear();
   std::size_t chunks = 0;
-  for (auto& device : devices_) {
+  for (std::size_t d = 0; d < devices_.size(); ++d) {
+    auto& device = devices_[d];
     if (const auto request = device.stream->drop_request.exchange(0, std::memory_order_acq_rel); request > 0) {
       drop_oldest(device, request);
     }
@@ -73,7 +75,13 @@ std::size_t ShardWorker::tick(bool flush_all) {
       const FrameChunk& chunk = span[i];
       device.clock.observe(chunk.first_seq, chunk.first_time_ns);
       device.sequence.accept(chunk.first_seq, chunk.frames, accepted_);
-      for (const auto& range : accepted_) device.windows.plan(chunk, range.begin, range.end, device.clock, plan_);
+      for (const auto& range : accepted_) {
+        device.windows.plan(chunk, range.begin, range.end, device.clock, plan_);
+        if (capture_) {
+          capture_->add(d, device.stream->id, device.stream->sample_rate_hz, chunk, range.begin, range.end,
+                        device.clock, captured_);
+        }
+      }
     }
     chunks += device.taken;
   }
@@ -97,11 +105,25 @@ std::size_t ShardWorker::tick(bool flush_all) {
     }
     if (flush_all || (device.windows.has_open_windows() && now - device.last_data >= options_.idle_timeout)) {
       device.windows.close_all(device.clock, bands_, closed_);
+      if (capture_) capture_->flush(d, captured_);
     }
     closed_device_.resize(closed_.size(), static_cast<std::uint32_t>(d));
   }
+  emit_captured();
   score_and_emit(flush_all);
   return chunks;
+}
+
+void ShardWorker::emit_captured() {
+  for (auto& record : captured_) {
+    const auto frames = record.frames();
+    if (push_output(std::move(record))) {
+      raw_frames_captured_ += frames;
+    } else {
+      raw_frames_dropped_ += frames;
+    }
+  }
+  captured_.clear();
 }
 
 void ShardWorker::score_and_emit(bool flush_all) {
@@ -216,6 +238,8 @@ void ShardWorker::publish_counters() {
   counters_.uplink_full_waits.store(uplink_waits_, std::memory_order_relaxed);
   counters_.windows_dropped_on_stop.store(windows_dropped_, std::memory_order_relaxed);
   counters_.events_dropped_on_stop.store(events_dropped_, std::memory_order_relaxed);
+  counters_.raw_frames_captured.store(raw_frames_captured_, std::memory_order_relaxed);
+  counters_.raw_frames_dropped_on_stop.store(raw_frames_dropped_, std::memory_order_relaxed);
   if (const auto* stats = backend_->failover_counters()) {
     counters_.stats_failures.store(stats->failures.load(std::memory_order_relaxed), std::memory_order_relaxed);
   }

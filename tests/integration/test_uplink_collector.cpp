@@ -233,7 +233,7 @@ TEST_P(UplinkCollector, CollectorBinary_DbUrl_EveryWindowStoredOnce) {
   EXPECT_NE(log.find(postgres() ? "storing into postgresql:127.0.0.1:" : "storing into sqlite:" + db),
             std::string::npos)
       << log;
-  EXPECT_NE(log.find("schema v5"), std::string::npos) << log;
+  EXPECT_NE(log.find("schema v6"), std::string::npos) << log;
   EXPECT_EQ(log.find("s3cret"), std::string::npos) << log;
 }
 

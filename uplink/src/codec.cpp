@@ -78,6 +78,20 @@ std::vector<std::uint8_t> encode_model_status(const std::string& gateway_id, std
   return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
 }
 
+std::vector<std::uint8_t> encode_raw_frames(const std::string& gateway_id, std::uint64_t sequence,
+                                            std::int64_t sent_at_ns, const RawFramesRecord& frames) {
+  flatbuffers::FlatBufferBuilder fbb(128 + frames.samples.size() * sizeof(float));
+  auto samples = fbb.CreateVector(frames.samples);
+  auto device = fbb.CreateString(frames.device_id);
+  auto payload = wire::CreateRawFrames(fbb, device, frames.first_seq, frames.first_time_ns, frames.sample_rate_hz,
+                                       frames.channels, samples);
+  auto gateway = fbb.CreateString(gateway_id);
+  auto message =
+      wire::CreateUplinkMessage(fbb, gateway, sequence, sent_at_ns, wire::Payload::RawFrames, payload.Union());
+  wire::FinishUplinkMessageBuffer(fbb, message);
+  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+}
+
 std::vector<std::uint8_t> encode_uplink_record(const std::string& gateway_id, std::uint64_t sequence,
                                                std::int64_t sent_at_ns, const UplinkRecord& record) {
   if (const auto* w = std::get_if<WindowSummaryRecord>(&record)) {
@@ -86,6 +100,7 @@ std::vector<std::uint8_t> encode_uplink_record(const std::string& gateway_id, st
   if (const auto* e = std::get_if<AnomalyEventRecord>(&record)) {
     return encode_anomaly_event(gateway_id, sequence, sent_at_ns, *e);
   }
+  if (const auto* r = std::get_if<RawFramesRecord>(&record)) return encode_raw_frames(gateway_id, sequence, sent_at_ns, *r);
   return encode_model_status(gateway_id, sequence, sent_at_ns, std::get<ModelStatusRecord>(record));
 }
 
@@ -207,6 +222,21 @@ std::optional<DecodedUplink> decode_uplink(std::span<const std::uint8_t> buffer,
     record.active_version = m->active_version();
     if (const auto* detail = m->detail()) record.detail = detail->str();
     out.model_status = std::move(record);
+  } else if (const auto* r = msg->payload_as_RawFrames()) {
+    RawFramesRecord record;
+    record.device_id = r->device_id()->str();
+    record.first_seq = r->first_seq();
+    record.first_time_ns = r->first_time_ns();
+    record.sample_rate_hz = r->sample_rate_hz();
+    record.channels = r->channel_count();
+    record.samples.assign(r->samples()->begin(), r->samples()->end());
+    if (record.device_id.empty() || record.channels == 0 || record.samples.empty() ||
+        record.samples.size() % record.channels != 0 || !std::isfinite(record.sample_rate_hz) ||
+        record.sample_rate_hz <= 0) {
+      error = "RawFrames with an empty device_id, no frames, a partial frame or a bad sample rate";
+      return std::nullopt;
+    }
+    out.raw_frames = std::move(record);
   }
   return out;
 }

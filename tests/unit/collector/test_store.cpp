@@ -124,7 +124,7 @@ class StoreTest : public testing::StoreBackendTest {
 
 TEST_P(StoreTest, Open_NewDatabase_MigratedToLatestSchema) {
   const auto store = open();
-  EXPECT_EQ(store->schema_version(), 5);
+  EXPECT_EQ(store->schema_version(), 6);
   EXPECT_EQ(store->count_window_rows(), 0U);
   EXPECT_EQ(store->count_event_rows(), 0U);
   EXPECT_EQ(store->count_label_rows(), 0U);
@@ -138,14 +138,14 @@ TEST_P(StoreTest, Open_Reopened_MigrationsAppliedOnceRowsKept) {
   }
   for (int i = 0; i < 2; ++i) {
     const auto again = open();
-    EXPECT_EQ(again->schema_version(), 5);
+    EXPECT_EQ(again->schema_version(), 6);
     EXPECT_EQ(again->count_window_rows(), 2U);
   }
   if (is_postgres(url())) {
     EXPECT_EQ(first_row(url(), "SELECT count(*), min(version), max(version) FROM schema_migrations"),
-              cells({"5", "1", "5"}));
+              cells({"6", "1", "6"}));
   } else {
-    EXPECT_EQ(first_row(url(), "PRAGMA user_version"), cells({"5"}));
+    EXPECT_EQ(first_row(url(), "PRAGMA user_version"), cells({"6"}));
   }
 }
 
@@ -244,6 +244,19 @@ TEST_P(StoreTest, StoreEvents_OneRowPerEvent_AllFieldsStored) {
                       "SELECT gateway_id, device_id, start_ns, end_ns, peak_score, peak_window_start_ns, windows, "
                       "channels, ongoing FROM anomaly_events WHERE device_id = 'd1'"),
             cells({"gw", "d1", "1000", "3000", "4.5", "2000", "2", "3,0,7", "1"}));
+}
+
+TEST_P(StoreTest, StoreRawFrames_RecordTwice_StoredOnceWithSamplesAsBytes) {
+  const auto store = open();
+  StoredRawFrames record{"gw", {"d1", 100, 5000, 256.0, 2, {1.5F, -2.0F, 3.0F, 4.0F, 5.0F, 6.0F}}};
+  auto next = record;
+  next.frames.first_seq = 103;
+  EXPECT_EQ(store->store_raw_frames(std::vector{record, next}), 6U);
+  EXPECT_EQ(store->store_raw_frames(std::vector{record}), 0U) << "a redelivery";
+  EXPECT_EQ(store->count_raw_frames(), 6U);
+  EXPECT_EQ(first_row(url(), "SELECT first_time_ns, CAST(sample_rate_hz AS INTEGER), channels, frames, length(samples) FROM "
+                             "raw_frames WHERE first_seq = 100"),
+            cells({"5000", "256", "2", "3", "24"}));
 }
 
 TEST_P(StoreTest, StoreEvents_SameEventTwice_StoredOnce) {
@@ -571,9 +584,9 @@ TEST_P(StoreTest, Store_TwoCollectorsSameWindowsConcurrently_EachRowStoredOnce) 
   EXPECT_EQ(store->count_window_rows(), kWindows * 3U);
   EXPECT_EQ(written[0] + written[1], kWindows * 3U) << written[0] << " + " << written[1];
   EXPECT_EQ(store->count_label_rows(), static_cast<std::uint64_t>((kWindows + 2) / 3));
-  EXPECT_EQ(store->schema_version(), 5);
+  EXPECT_EQ(store->schema_version(), 6);
   if (is_postgres(url())) {
-    EXPECT_EQ(first_row(url(), "SELECT count(*) FROM schema_migrations"), cells({"5"}));
+    EXPECT_EQ(first_row(url(), "SELECT count(*) FROM schema_migrations"), cells({"6"}));
   }
 }
 
@@ -608,7 +621,7 @@ PRAGMA user_version = 3;
   }
   {
     SqliteStore store(path);
-    EXPECT_EQ(store.schema_version(), 5);
+    EXPECT_EQ(store.schema_version(), 6);
     EXPECT_EQ(store.count_window_rows(), 1U);
     EXPECT_EQ(store.store(std::vector{window("gw", "d1", 0, 1)}), 0U) << "the old row still keys the window";
     EXPECT_EQ(store.store_events(std::vector{event(3000, false)}), 1U);
@@ -731,13 +744,13 @@ TEST_F(PostgresStoreTest, Open_SchemaNewerThanThisCollector_Throws) {
   {
     pqxx::connection connection(url);
     pqxx::nontransaction tx(connection);
-    tx.exec("INSERT INTO schema_migrations VALUES (6, 0)");
+    tx.exec("INSERT INTO schema_migrations VALUES (7, 0)");
   }
   try {
     (void)open_store(url);
     FAIL() << "expected an error";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("schema version 6 is newer"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("schema version 7 is newer"), std::string::npos) << e.what();
   }
 }
 #endif

@@ -149,6 +149,24 @@ TEST(Codec, BitFlippedAnomalyEvent_NeverCrashes_AndAcceptedOnesAreWellFormed) {
   EXPECT_GT(rejected, 0U);
 }
 
+TEST(Codec, RawFrames_RoundTripAndPartialFrameRefused) {
+  const RawFramesRecord frames{"dev-1", 42, 1'000'000, 250.0, 2, {1.0F, 2.0F, 3.0F, 4.0F}};
+  const auto bytes = encode_uplink_record("gw", 9, 1, frames);
+  std::string error;
+  const auto decoded = decode_uplink(bytes, error);
+  ASSERT_TRUE(decoded && decoded->raw_frames) << error;
+  EXPECT_EQ(decoded->raw_frames->device_id, "dev-1");
+  EXPECT_EQ(decoded->raw_frames->first_seq, 42U);
+  EXPECT_EQ(decoded->raw_frames->first_time_ns, 1'000'000);
+  EXPECT_EQ(decoded->raw_frames->channels, 2);
+  EXPECT_EQ(decoded->raw_frames->samples, frames.samples);
+  EXPECT_EQ(decoded->raw_frames->frames(), 2U);
+  auto partial = frames;
+  partial.samples.pop_back();
+  EXPECT_FALSE(decode_uplink(encode_raw_frames("gw", 10, 1, partial), error));
+  EXPECT_NE(error.find("partial frame"), std::string::npos) << error;
+}
+
 TEST(Codec, Ack_RoundTrip) {
   const std::vector<std::uint64_t> seqs{3, 1, 2};
   const auto bytes = encode_ack("gw-1", seqs);

@@ -54,6 +54,7 @@ std::string CollectorServer::endpoint() const {
 void CollectorServer::run(const std::atomic<bool>& stop) {
   std::vector<StoredWindow> windows;
   std::vector<StoredEvent> events;
+  std::vector<StoredRawFrames> raw_frames;
   std::vector<Received> received;
   std::vector<std::pair<std::string, uplink::ModelStatusRecord>> answers;
   auto last_bad_log = std::chrono::steady_clock::time_point{};
@@ -65,6 +66,7 @@ void CollectorServer::run(const std::atomic<bool>& stop) {
     // Gather a batch: whatever is queued, up to the limits, so one commit covers many.
     windows.clear();
     events.clear();
+    raw_frames.clear();
     received.clear();
     answers.clear();
     const auto batch_end = std::chrono::steady_clock::now() + options_.batch_max_wait;
@@ -85,7 +87,7 @@ void CollectorServer::run(const std::atomic<bool>& stop) {
       }
       std::string error;
       auto decoded = uplink::decode_uplink({static_cast<const std::uint8_t*>(payload.data()), payload.size()}, error);
-      if (!decoded || (!decoded->window && !decoded->event && !decoded->model_status)) {
+      if (!decoded || (!decoded->window && !decoded->event && !decoded->model_status && !decoded->raw_frames)) {
         bump(counters_.bad_messages);
         const auto now = std::chrono::steady_clock::now();
         if (now - last_bad_log > std::chrono::seconds(1)) {
@@ -113,6 +115,8 @@ void CollectorServer::run(const std::atomic<bool>& stop) {
       routing_ids_[decoded->gateway_id] = routing_id.to_string();
       if (decoded->model_status) {
         answers.emplace_back(std::move(decoded->gateway_id), std::move(*decoded->model_status));
+      } else if (decoded->raw_frames) {
+        raw_frames.push_back({std::move(decoded->gateway_id), std::move(*decoded->raw_frames)});
       } else if (decoded->window) {
         windows.push_back({std::move(decoded->gateway_id), std::move(*decoded->window)});
       } else {
@@ -130,6 +134,7 @@ void CollectorServer::run(const std::atomic<bool>& stop) {
         bump(counters_.rows_duplicate, rows - inserted);
       }
       if (!events.empty()) bump(counters_.event_rows_stored, store_.store_events(events));
+      if (!raw_frames.empty()) bump(counters_.raw_frames_stored, store_.store_raw_frames(raw_frames));
       for (const auto& [gateway_id, status] : answers) record_answer(gateway_id, status);
     } catch (const std::exception& e) {
       bump(counters_.store_failures);

@@ -111,6 +111,20 @@ CREATE TABLE model_deployments (
   PRIMARY KEY (gateway_id, version)
 );
 )sql",
+    R"sql(
+CREATE TABLE raw_frames (
+  gateway_id     TEXT             NOT NULL,
+  device_id      TEXT             NOT NULL,
+  first_seq      BIGINT           NOT NULL,
+  first_time_ns  BIGINT           NOT NULL,
+  sample_rate_hz DOUBLE PRECISION NOT NULL,
+  channels       INTEGER          NOT NULL,
+  frames         INTEGER          NOT NULL,
+  samples        BYTEA            NOT NULL,
+  stored_ns      BIGINT           NOT NULL,
+  PRIMARY KEY (gateway_id, device_id, first_seq)
+);
+)sql",
 };
 
 // Held (for the migrating transaction only) by every collector that starts on this
@@ -120,7 +134,12 @@ constexpr std::int64_t kMigrationLock = 0x73656e736f726761;
 
 // The statements, prepared once per connection (libpqxx prepares them again after a
 // reconnect). Their SQL and upsert rules are SqliteStore's; see there for the reasons.
-constexpr std::array<std::pair<const char*, const char*>, 19> kStatements = {{
+constexpr std::array<std::pair<const char*, const char*>, 21> kStatements = {{
+    {"insert_raw_frames",
+     "INSERT INTO raw_frames (gateway_id, device_id, first_seq, first_time_ns, sample_rate_hz, channels, frames, "
+     "samples, stored_ns) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+     "ON CONFLICT (gateway_id, device_id, first_seq) DO NOTHING"},
+    {"count_raw_frames", "SELECT coalesce(sum(frames), 0) FROM raw_frames"},
     {"insert_window",
      "INSERT INTO windows (gateway_id, device_id, channel, window_start_ns, window_end_ns, count, min, max, mean, "
      "variance, revision, histogram, band_delta, band_theta, band_alpha, band_beta, band_gamma, stored_ns, "
@@ -344,6 +363,25 @@ std::uint64_t PostgresStore::store(std::span<const StoredWindow> windows) {
   });
 }
 
+std::uint64_t PostgresStore::store_raw_frames(std::span<const StoredRawFrames> records) {
+  return guarded("store raw frames", [&] {
+    pqxx::work tx(impl_->connection, "store_raw_frames");
+    const auto stored_ns = wall_clock_ns();
+    std::uint64_t written = 0;
+    for (const auto& [gateway_id, r] : records) {
+      const pqxx::binarystring samples(r.samples.data(), r.samples.size() * sizeof(float));
+      if (tx.exec_prepared("insert_raw_frames", gateway_id, r.device_id, static_cast<std::int64_t>(r.first_seq),
+                           r.first_time_ns, r.sample_rate_hz, static_cast<int>(r.channels),
+                           static_cast<std::int64_t>(r.frames()), samples, stored_ns)
+              .affected_rows() > 0) {
+        written += r.frames();
+      }
+    }
+    tx.commit();
+    return written;
+  });
+}
+
 std::uint64_t PostgresStore::store_events(std::span<const StoredEvent> events) {
   return guarded("store events", [&] {
     pqxx::work tx(impl_->connection, "store_events");
@@ -529,6 +567,10 @@ std::uint64_t PostgresStore::count(const char* statement) {
 
 std::uint64_t PostgresStore::count_window_rows() {
   return count("count_windows");
+}
+
+std::uint64_t PostgresStore::count_raw_frames() {
+  return count("count_raw_frames");
 }
 
 std::uint64_t PostgresStore::count_event_rows() {

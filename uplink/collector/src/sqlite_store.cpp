@@ -120,6 +120,22 @@ CREATE TABLE model_deployments (
   PRIMARY KEY (gateway_id, version)
 ) WITHOUT ROWID;
 )sql",
+    // 6: capture mode's raw frames, one row per uplinked record: `frames` frames of
+    // `channels` samples, frame-major little-endian float32 in `samples`.
+    R"sql(
+CREATE TABLE raw_frames (
+  gateway_id     TEXT    NOT NULL,
+  device_id      TEXT    NOT NULL,
+  first_seq      INTEGER NOT NULL,
+  first_time_ns  INTEGER NOT NULL,
+  sample_rate_hz REAL    NOT NULL,
+  channels       INTEGER NOT NULL,
+  frames         INTEGER NOT NULL,
+  samples        BLOB    NOT NULL,
+  stored_ns      INTEGER NOT NULL,
+  PRIMARY KEY (gateway_id, device_id, first_seq)
+) WITHOUT ROWID;
+)sql",
 };
 
 // Every window row with its label: the one it carried from the stream, else the label
@@ -291,6 +307,11 @@ SqliteStore::SqliteStore(const std::filesystem::path& path) : path_(path.string(
       "prediction = excluded.prediction, model_version = excluded.model_version, "
       "prequential_accuracy = excluded.prequential_accuracy "
       "WHERE excluded.revision > windows.revision");
+  // A record is what the gateway accepted, so a redelivery holds the same frames.
+  insert_raw_frames_ = prepare(
+      "INSERT INTO raw_frames (gateway_id, device_id, first_seq, first_time_ns, sample_rate_hz, channels, frames, "
+      "samples, stored_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+      "ON CONFLICT (gateway_id, device_id, first_seq) DO NOTHING");
   // The final report (ongoing = 0) replaces an ongoing one, and a longer ongoing report a
   // shorter one; nothing replaces a closed event, so a resent ongoing report arriving after
   // the final one changes nothing, and neither does a redelivery.
@@ -433,6 +454,31 @@ std::uint64_t SqliteStore::store(std::span<const StoredWindow> windows) {
       }
     }
     return inserted;
+  });
+}
+
+std::uint64_t SqliteStore::store_raw_frames(std::span<const StoredRawFrames> records) {
+  return in_transaction([&] {
+    const auto stored_ns = wall_clock_ns();
+    std::uint64_t written = 0;
+    for (const auto& [gateway_id, r] : records) {
+      const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(r.samples.data()),
+                                                r.samples.size() * sizeof(float));
+      if (insert_raw_frames_->reset()
+              .bind(1, gateway_id)
+              .bind(2, r.device_id)
+              .bind(3, static_cast<std::int64_t>(r.first_seq))
+              .bind(4, r.first_time_ns)
+              .bind(5, r.sample_rate_hz)
+              .bind(6, static_cast<std::int64_t>(r.channels))
+              .bind(7, static_cast<std::int64_t>(r.frames()))
+              .bind(8, bytes)
+              .bind(9, stored_ns)
+              .run("insert raw frames") > 0) {
+        written += r.frames();
+      }
+    }
+    return written;
   });
 }
 
@@ -626,6 +672,10 @@ std::vector<ModelAccuracy> SqliteStore::accuracy_by_model() {
 
 std::uint64_t SqliteStore::count_window_rows() {
   return count("SELECT count(*) FROM windows");
+}
+
+std::uint64_t SqliteStore::count_raw_frames() {
+  return count("SELECT coalesce(sum(frames), 0) FROM raw_frames");
 }
 
 std::uint64_t SqliteStore::count_event_rows() {

@@ -94,6 +94,8 @@ struct GatewaySnapshot {
   std::uint64_t labels_received = 0;         ///< label messages accepted
   std::uint64_t bad_labels = 0;              ///< label messages refused
   std::uint64_t bad_commands = 0;            ///< collector commands that could not be read
+  std::uint64_t raw_frames_captured = 0;     ///< frames uplinked in capture mode
+  std::uint64_t raw_frames_dropped_on_stop = 0;
   std::size_t devices = 0;
   std::vector<DeviceSnapshot> device_details;
   std::optional<SerialStats> serial;  ///< when serial ingest is configured

@@ -21,6 +21,7 @@
 #include "sensorgate/gateway/anomaly_stage.hpp"
 #include "sensorgate/gateway/device_clock.hpp"
 #include "sensorgate/gateway/device_registry.hpp"
+#include "sensorgate/gateway/raw_frame_capture.hpp"
 #include "sensorgate/gateway/sequence_tracker.hpp"
 #include "sensorgate/gateway/window_aggregator.hpp"
 #include "sensorgate/gateway/window_classifier.hpp"
@@ -51,6 +52,9 @@ struct WorkerOptions {
   /// null: none (set by Gateway, which owns both).
   const ModelSlot* models = nullptr;
   const LabelBook* labels = nullptr;
+  /// Capture mode: uplink the accepted frames themselves too (capture.raw_frames), in
+  /// records of up to this many frames; 0 = off.
+  std::size_t capture_frames_per_record = 0;
 };
 
 /// Totals over the shard's devices: written by the worker, readable from any thread.
@@ -73,6 +77,8 @@ struct WorkerCounters {
   std::atomic<std::uint64_t> scoring_failures{0};         ///< GPU scoring errors (switched to the CPU)
   std::atomic<std::uint64_t> scoring_fallbacks{0};        ///< scoring batches done on the CPU after one
   std::atomic<std::uint64_t> stats_failures{0};           ///< GPU block-statistics errors (redone on the CPU)
+  std::atomic<std::uint64_t> raw_frames_captured{0};      ///< frames uplinked in capture mode
+  std::atomic<std::uint64_t> raw_frames_dropped_on_stop{0};  ///< captured frames given up at shutdown
 };
 
 class ShardWorker {
@@ -112,6 +118,8 @@ class ShardWorker {
   void drop_oldest(DeviceState& device, std::uint32_t chunks);
   /// One pass over the shard; returns the number of chunks processed.
   std::size_t tick(bool flush_all);
+  /// Uplinks the records capture mode gathered this tick.
+  void emit_captured();
   /// Scores closed_ (when anomaly scoring is on) and emits every window and event.
   void score_and_emit(bool flush_all);
   /// Pushes `record` into the output ring, waiting while it is full; false when given up
@@ -136,6 +144,10 @@ class ShardWorker {
   std::vector<std::uint32_t> closed_device_;  ///< index into devices_ per closed_ window
   std::optional<AnomalyStage> anomaly_;
   WindowClassifier classifier_;
+  std::optional<RawFrameCapture> capture_;
+  std::vector<uplink::RawFramesRecord> captured_;
+  std::uint64_t raw_frames_captured_ = 0;
+  std::uint64_t raw_frames_dropped_ = 0;
   std::vector<ScoringInput> scoring_inputs_;
   std::vector<float> scores_;
   std::vector<kernels::AnomalyEvent> events_;

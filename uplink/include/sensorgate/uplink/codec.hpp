@@ -30,6 +30,10 @@ std::vector<std::uint8_t> encode_anomaly_event(const std::string& gateway_id, st
 std::vector<std::uint8_t> encode_model_status(const std::string& gateway_id, std::uint64_t sequence,
                                               std::int64_t sent_at_ns, const ModelStatusRecord& status);
 
+/// UplinkMessage carrying RawFrames (capture mode).
+std::vector<std::uint8_t> encode_raw_frames(const std::string& gateway_id, std::uint64_t sequence,
+                                            std::int64_t sent_at_ns, const RawFramesRecord& frames);
+
 /// UplinkMessage carrying whichever record `record` holds.
 std::vector<std::uint8_t> encode_uplink_record(const std::string& gateway_id, std::uint64_t sequence,
                                                std::int64_t sent_at_ns, const UplinkRecord& record);
@@ -58,6 +62,7 @@ struct DecodedUplink {
   std::optional<WindowSummaryRecord> window;      ///< set when the payload is a WindowSummary
   std::optional<AnomalyEventRecord> event;        ///< set when the payload is an AnomalyEvent
   std::optional<ModelStatusRecord> model_status;  ///< set when the payload is a ModelStatus
+  std::optional<RawFramesRecord> raw_frames;      ///< set when the payload is RawFrames
 };
 
 /// Verifies and decodes an UplinkMessage; on failure returns nullopt and sets `error`.

@@ -67,7 +67,19 @@ struct ModelStatusRecord {
   std::string detail;                ///< the refusal's reason, or "rolled back"
 };
 
+/// Consecutive accepted frames of one device (capture mode).
+struct RawFramesRecord {
+  std::string device_id;
+  std::uint64_t first_seq = 0;
+  std::int64_t first_time_ns = 0;
+  double sample_rate_hz = 0;
+  std::uint16_t channels = 0;
+  std::vector<float> samples;  ///< frame-major
+
+  [[nodiscard]] std::size_t frames() const { return channels == 0 ? 0 : samples.size() / channels; }
+};
+
 /// What the workers (and the model inbox) hand to the uplink.
-using UplinkRecord = std::variant<WindowSummaryRecord, AnomalyEventRecord, ModelStatusRecord>;
+using UplinkRecord = std::variant<WindowSummaryRecord, AnomalyEventRecord, ModelStatusRecord, RawFramesRecord>;
 
 }  // namespace sensorgate::uplink

@@ -45,6 +45,7 @@ struct CollectorCounters {
   std::atomic<std::uint64_t> rows_stored{0};        ///< window rows written (new, or a higher revision)
   std::atomic<std::uint64_t> rows_duplicate{0};     ///< rows already stored (redelivery)
   std::atomic<std::uint64_t> event_rows_stored{0};  ///< event rows written (new, or replacing an ongoing report)
+  std::atomic<std::uint64_t> raw_frames_stored{0};  ///< capture mode: new frames written
   std::atomic<std::uint64_t> acks_sent{0};
   std::atomic<std::uint64_t> store_failures{0};    ///< batches left unacknowledged
   std::atomic<std::uint64_t> commands_sent{0};     ///< model pushes and rollbacks sent to gateways

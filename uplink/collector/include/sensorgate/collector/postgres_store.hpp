@@ -30,6 +30,7 @@ class PostgresStore final : public Store {
 
   std::uint64_t store(std::span<const StoredWindow> windows) override;
   std::uint64_t store_events(std::span<const StoredEvent> events) override;
+  std::uint64_t store_raw_frames(std::span<const StoredRawFrames> records) override;
   std::uint64_t store_labels(std::span<const LabelInterval> labels) override;
   [[nodiscard]] std::vector<LabelledWindow> load_windows(const WindowQuery& query) override;
 
@@ -48,6 +49,7 @@ class PostgresStore final : public Store {
 
   [[nodiscard]] std::uint64_t count_window_rows() override;
   [[nodiscard]] std::uint64_t count_event_rows() override;
+  [[nodiscard]] std::uint64_t count_raw_frames() override;
   [[nodiscard]] std::uint64_t count_label_rows() override;
   [[nodiscard]] int schema_version() override;
   /// "postgresql:<host>:<port>/<database>".

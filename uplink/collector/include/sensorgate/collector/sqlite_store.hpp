@@ -26,6 +26,7 @@ class SqliteStore final : public Store {
 
   std::uint64_t store(std::span<const StoredWindow> windows) override;
   std::uint64_t store_events(std::span<const StoredEvent> events) override;
+  std::uint64_t store_raw_frames(std::span<const StoredRawFrames> records) override;
   std::uint64_t store_labels(std::span<const LabelInterval> labels) override;
   [[nodiscard]] std::vector<LabelledWindow> load_windows(const WindowQuery& query) override;
 
@@ -44,6 +45,7 @@ class SqliteStore final : public Store {
 
   [[nodiscard]] std::uint64_t count_window_rows() override;
   [[nodiscard]] std::uint64_t count_event_rows() override;
+  [[nodiscard]] std::uint64_t count_raw_frames() override;
   [[nodiscard]] std::uint64_t count_label_rows() override;
   [[nodiscard]] int schema_version() override;
   [[nodiscard]] std::string describe() const override;
@@ -66,6 +68,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<sqlite3, CloseDb> db_;
   std::unique_ptr<Statement> insert_window_;
   std::unique_ptr<Statement> upsert_event_;
+  std::unique_ptr<Statement> insert_raw_frames_;
   std::unique_ptr<Statement> upsert_label_;
   std::unique_ptr<Statement> delete_stream_label_;
 };

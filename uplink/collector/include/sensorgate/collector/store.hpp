@@ -7,6 +7,7 @@
 //                  revision replaces a row, anything else is a duplicate
 //   anomaly_events keyed by (gateway_id, device_id, start_ns); a final report replaces an
 //                  ongoing one, nothing replaces a closed one
+//   raw_frames     keyed by (gateway_id, device_id, first_seq): capture mode's frames
 //   labels         keyed by (device_id, start_ns, end_ns, source); the latest value wins
 //                  (storing the value already there writes nothing)
 //   models         keyed by version (assigned by the store, 1, 2, ...)
@@ -36,6 +37,11 @@ struct StoredWindow {
 struct StoredEvent {
   std::string gateway_id;
   uplink::AnomalyEventRecord event;
+};
+
+struct StoredRawFrames {
+  std::string gateway_id;
+  uplink::RawFramesRecord frames;
 };
 
 /// Ground truth for a device's stream over [start_ns, end_ns): from a window that carried a
@@ -119,6 +125,9 @@ class Store {
   virtual std::uint64_t store(std::span<const StoredWindow> windows) = 0;
   /// Stores the events in one transaction; returns how many rows were written.
   virtual std::uint64_t store_events(std::span<const StoredEvent> events) = 0;
+  /// Stores captured frames in one transaction (samples as little-endian float32 bytes);
+  /// returns how many frames were new (a redelivered record changes nothing).
+  virtual std::uint64_t store_raw_frames(std::span<const StoredRawFrames> records) = 0;
   /// Stores label intervals in one transaction; returns how many rows were written.
   virtual std::uint64_t store_labels(std::span<const LabelInterval> labels) = 0;
   /// Windows matching `query`, ordered by (window_start_ns, gateway_id, device_id).
@@ -149,6 +158,8 @@ class Store {
   [[nodiscard]] virtual std::uint64_t count_window_rows() = 0;
   [[nodiscard]] virtual std::uint64_t count_event_rows() = 0;
   [[nodiscard]] virtual std::uint64_t count_label_rows() = 0;
+  /// Frames stored in raw_frames (the sum of the records' frame counts).
+  [[nodiscard]] virtual std::uint64_t count_raw_frames() = 0;
   /// The highest migration applied (the same numbers on both backends).
   [[nodiscard]] virtual int schema_version() = 0;
   /// "sqlite:<path>" or "postgresql:<host:port/db>", for logs.
