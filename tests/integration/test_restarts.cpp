@@ -68,6 +68,24 @@ class RestartPipeline {
   [[nodiscard]] std::filesystem::path stats_path() const { return dir_ / ("stats-" + std::to_string(runs_) + ".json"); }
   [[nodiscard]] const std::string& db() const { return db_; }
   ChildProcess& gateway() { return *gateway_; }
+
+  /// Waits until every window of the run is stored and the gateway has nothing pending
+  /// (spool and in flight), then stops the gateway cleanly.
+  void expect_everything_delivered_then_stop() {
+    const std::size_t expected_rows = std::size_t{kDevices} * kSeconds * kChannels;
+    EXPECT_TRUE(wait_until([&] { return read_window_rows(db_).size() >= expected_rows; }, 30s))
+        << read_window_rows(db_).size() << "\n"
+        << gateway_->log();
+    EXPECT_TRUE(wait_until(
+        [&] {
+          const auto s = stats(stats_path());
+          return s.value("spool_pending", 1U) == 0 && s.value("uplink_in_flight", 1U) == 0;
+        },
+        10s))
+        << read_file(stats_path());
+    gateway_->signal(SIGTERM);
+    EXPECT_EQ(gateway_->wait(20s), 0) << gateway_->log();
+  }
   ChildProcess& collector() { return collector_; }
 
  private:
@@ -142,19 +160,7 @@ TEST_P(Restarts, GatewayKilledMidStreamAndRestarted_EveryWindowStoredOnceSpoolEm
   pipeline.start_gateway();
   ASSERT_TRUE(pipeline.wait_subscribed()) << pipeline.gateway().log();
   ASSERT_EQ(sim.wait(60s), 0) << sim.log();
-  const std::size_t expected_rows = std::size_t{kDevices} * kSeconds * kChannels;
-  EXPECT_TRUE(wait_until([&] { return read_window_rows(pipeline.db()).size() >= expected_rows; }, 30s))
-      << read_window_rows(pipeline.db()).size() << "\n"
-      << pipeline.gateway().log();
-  EXPECT_TRUE(wait_until(
-      [&] {
-        const auto s = stats(pipeline.stats_path());
-        return s.value("spool_pending", 1U) == 0 && s.value("uplink_in_flight", 1U) == 0;
-      },
-      10s))
-      << read_file(pipeline.stats_path());
-  pipeline.gateway().signal(SIGTERM);
-  EXPECT_EQ(pipeline.gateway().wait(20s), 0) << pipeline.gateway().log();
+  pipeline.expect_everything_delivered_then_stop();
 
   const auto s = stats(pipeline.stats_path());
   EXPECT_EQ(s.value("uplink_acked", 0U), s.value("uplink_sent", 1U)) << "the restarted gateway's messages all acked";
@@ -191,19 +197,7 @@ TEST_P(Restarts, BrokerRestartedMidStream_EveryWindowStoredOnceAndWhole) {
   broker.start();
 
   ASSERT_EQ(sim.wait(60s), 0) << sim.log();
-  const std::size_t expected_rows = std::size_t{kDevices} * kSeconds * kChannels;
-  EXPECT_TRUE(wait_until([&] { return read_window_rows(pipeline.db()).size() >= expected_rows; }, 30s))
-      << read_window_rows(pipeline.db()).size() << "\n"
-      << pipeline.gateway().log();
-  EXPECT_TRUE(wait_until(
-      [&] {
-        const auto s = stats(pipeline.stats_path());
-        return s.value("spool_pending", 1U) == 0 && s.value("uplink_in_flight", 1U) == 0;
-      },
-      10s))
-      << read_file(pipeline.stats_path());
-  pipeline.gateway().signal(SIGTERM);
-  EXPECT_EQ(pipeline.gateway().wait(20s), 0) << pipeline.gateway().log();
+  pipeline.expect_everything_delivered_then_stop();
 
   const auto s = stats(pipeline.stats_path());
   EXPECT_EQ(s.value("mqtt_reconnects", 0U), 1U) << pipeline.gateway().log();
