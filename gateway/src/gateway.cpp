@@ -8,7 +8,7 @@ namespace sensorgate {
 Gateway::Gateway(GatewayConfig config)
     : config_(std::move(config)),
       registry_(config_.ring_capacity_chunks, config_.max_devices),
-      inbox_(models_, config_.model_verify_key),
+      inbox_(models_, config_.model_verify_key, config_.model_dir),
       mqtt_sink_(registry_, config_.full_policy, ingest_stopping_, "mqtt") {
   if (config_.mqtt_enabled) mqtt_ = std::make_unique<MqttIngest>(config_.mqtt, mqtt_sink_, &labels_);
   if (config_.serial) {
@@ -16,6 +16,7 @@ Gateway::Gateway(GatewayConfig config)
                                                 "serial:" + config_.serial->port);
     serial_ = std::make_unique<SerialIngest>(*config_.serial, *serial_sink_);
   }
+  inbox_.restore();
   WorkerOptions worker_options = config_.worker;
   worker_options.models = &models_;
   worker_options.labels = &labels_;
@@ -86,6 +87,7 @@ GatewaySnapshot Gateway::snapshot() const {
   s.models_rejected = m.rejected.load();
   s.model_rollbacks = m.rollbacks.load();
   s.model_version = m.active_version.load();
+  s.model_persist_failures = m.persist_failures.load();
   for (const IngestSink* sink :
        {static_cast<const IngestSink*>(&mqtt_sink_), static_cast<const IngestSink*>(serial_sink_.get())}) {
     if (sink == nullptr) continue;
@@ -199,6 +201,7 @@ std::string to_json(const GatewaySnapshot& s) {
                         {"models_rejected", s.models_rejected},
                         {"model_rollbacks", s.model_rollbacks},
                         {"model_version", s.model_version},
+                        {"model_persist_failures", s.model_persist_failures},
                         {"windows_classified", s.windows_classified},
                         {"windows_unclassifiable", s.windows_unclassifiable},
                         {"windows_labelled", s.windows_labelled},

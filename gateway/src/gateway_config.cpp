@@ -152,6 +152,7 @@ GatewayConfig GatewayConfig::from(ConfigFile& file) {
               "uplink.curve_server_key (CurveZMQ), or uplink.plaintext = true to accept that");
   }
 
+  c.model_dir = file.get_string("model.dir", "");
   if (const auto key_file = file.get_string("model.verify_key", ""); !key_file.empty()) {
     try {
       c.model_verify_key = uplink::read_public_key_file(key_file);

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
+#include "sensorgate/testing/processes.hpp"
+
 #include "sensorgate/uplink/model_payload.hpp"
 #include "sensorgate/uplink/summary_features.hpp"
 
@@ -121,6 +125,43 @@ TEST_F(ModelInboxTest, Handle_Rollback_PreviousModelLiveAgain) {
   EXPECT_EQ(status.detail, "rolled back");
   EXPECT_EQ(slot_.current()->version(), 1U);
   EXPECT_EQ(inbox_.counters().rollbacks.load(), 1U);
+}
+
+TEST(ModelInbox, Restore_ModelsKeptInDirectory_LiveAgainAfterRestartAndRollbackStillWorks) {
+  const auto keys = uplink::SigningKeys::generate();
+  testing::TempDir dir;
+  {
+    ModelSlot slot;
+    ModelInbox inbox(slot, keys.public_key, dir.path());
+    for (const std::uint32_t version : {1U, 2U, 3U}) {
+      uplink::GatewayCommandRecord push;
+      push.model = uplink::encode_signed_model(logistic_model(version, 0.0F), keys.secret_key);
+      ASSERT_TRUE(inbox.handle(push).accepted);
+    }
+    uplink::GatewayCommandRecord rollback;
+    rollback.rollback = true;
+    ASSERT_EQ(inbox.handle(rollback).active_version, 2U);
+  }
+  ModelSlot slot;  // a restarted gateway
+  ModelInbox inbox(slot, keys.public_key, dir.path());
+  inbox.restore();
+  ASSERT_NE(slot.current(), nullptr);
+  EXPECT_EQ(slot.current()->version(), 2U);
+  EXPECT_EQ(inbox.counters().active_version.load(), 2U);
+  ASSERT_TRUE(slot.rollback());
+  EXPECT_EQ(slot.current()->version(), 3U) << "the previous model came back too";
+
+  // A file altered on disk is verified like a push and refused.
+  auto bytes = uplink::encode_signed_model(logistic_model(9, 0.0F), keys.secret_key);
+  bytes[bytes.size() / 2] ^= 0xFFU;
+  std::ofstream(dir.path() / "active.sgm", std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  ModelSlot tampered_slot;
+  ModelInbox tampered(tampered_slot, keys.public_key, dir.path());
+  tampered.restore();
+  EXPECT_EQ(tampered.counters().rejected.load(), 1U);
+  ASSERT_NE(tampered_slot.current(), nullptr);
+  EXPECT_EQ(tampered_slot.current()->version(), 3U) << "previous.sgm still restored";
 }
 
 }  // namespace

@@ -88,6 +88,7 @@ struct GatewaySnapshot {
   std::uint64_t models_rejected = 0;         ///< pushed models refused (signature, hash, spec, payload)
   std::uint64_t model_rollbacks = 0;
   std::uint32_t model_version = 0;           ///< the live model; 0: none
+  std::uint64_t model_persist_failures = 0;  ///< envelopes that could not be kept in model.dir
   std::uint64_t windows_classified = 0;      ///< windows given the live model's prediction
   std::uint64_t windows_unclassifiable = 0;  ///< other channel count, no band powers, bad features
   std::uint64_t windows_labelled = 0;        ///< windows with a label from the stream

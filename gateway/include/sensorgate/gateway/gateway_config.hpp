@@ -35,6 +35,8 @@ struct GatewayConfig {
   std::size_t uplink_ring_capacity = 4096;
   /// The collector's model-signing public key (model.verify_key); none: pushed models are refused.
   std::optional<uplink::PublicKey> model_verify_key;
+  /// Where the live and previous model envelopes are kept across restarts (model.dir); "": memory only.
+  std::string model_dir;
   std::chrono::milliseconds shutdown_timeout{10000};
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::seconds stats_interval{10};

@@ -67,17 +67,17 @@ struct WorkerCounters {
   std::atomic<std::uint64_t> late_frames{0};
   std::atomic<std::uint64_t> frames_dropped_oldest{0};  ///< discarded unprocessed (policy drop_oldest)
   std::atomic<std::uint64_t> windows_closed{0};
-  std::atomic<std::uint64_t> window_updates{0};           ///< corrected windows emitted again (late policy update)
-  std::atomic<std::uint64_t> uplink_full_waits{0};        ///< times a full uplink ring made the worker wait
-  std::atomic<std::uint64_t> windows_dropped_on_stop{0};  ///< given up at shutdown (uplink stuck)
-  std::atomic<std::uint64_t> events_dropped_on_stop{0};   ///< anomaly events given up at shutdown
-  std::atomic<std::uint64_t> windows_scored{0};           ///< windows given an anomaly score
-  std::atomic<std::uint64_t> windows_unscorable{0};       ///< no band powers, model not ready, bad values
-  std::atomic<std::uint64_t> anomaly_events{0};           ///< anomaly events confirmed
-  std::atomic<std::uint64_t> scoring_failures{0};         ///< GPU scoring errors (switched to the CPU)
-  std::atomic<std::uint64_t> scoring_fallbacks{0};        ///< scoring batches done on the CPU after one
-  std::atomic<std::uint64_t> stats_failures{0};           ///< GPU block-statistics errors (redone on the CPU)
-  std::atomic<std::uint64_t> raw_frames_captured{0};      ///< frames uplinked in capture mode
+  std::atomic<std::uint64_t> window_updates{0};              ///< corrected windows emitted again (late policy update)
+  std::atomic<std::uint64_t> uplink_full_waits{0};           ///< times a full uplink ring made the worker wait
+  std::atomic<std::uint64_t> windows_dropped_on_stop{0};     ///< given up at shutdown (uplink stuck)
+  std::atomic<std::uint64_t> events_dropped_on_stop{0};      ///< anomaly events given up at shutdown
+  std::atomic<std::uint64_t> windows_scored{0};              ///< windows given an anomaly score
+  std::atomic<std::uint64_t> windows_unscorable{0};          ///< no band powers, model not ready, bad values
+  std::atomic<std::uint64_t> anomaly_events{0};              ///< anomaly events confirmed
+  std::atomic<std::uint64_t> scoring_failures{0};            ///< GPU scoring errors (switched to the CPU)
+  std::atomic<std::uint64_t> scoring_fallbacks{0};           ///< scoring batches done on the CPU after one
+  std::atomic<std::uint64_t> stats_failures{0};              ///< GPU block-statistics errors (redone on the CPU)
+  std::atomic<std::uint64_t> raw_frames_captured{0};         ///< frames uplinked in capture mode
   std::atomic<std::uint64_t> raw_frames_dropped_on_stop{0};  ///< captured frames given up at shutdown
 };
 
