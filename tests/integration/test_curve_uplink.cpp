@@ -19,7 +19,7 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 fs::path gateway_config(const fs::path& dir, const std::string& name, const std::string& curve_keys) {
-  const auto path = dir / (name + ".toml");
+  auto path = dir / (name + ".toml");
   std::ofstream(path) << "[uplink]\nresend_after_ms = 500\n" << curve_keys;
   return path;
 }
@@ -62,6 +62,7 @@ TEST(CurveUplink, ListedUnlistedPlaintextAndImpostor_OnlyTheListedGatewayStored)
                                       {"gw-plain", ""},
                                       {"gw-impostor", curve_keys(keys, "gw-listed")}};
   std::vector<std::unique_ptr<ChildProcess>> processes;
+  processes.reserve(gateways.size());
   for (const auto& g : gateways) {
     processes.push_back(std::make_unique<ChildProcess>(
         std::vector<std::string>{SENSORGATE_GATEWAY_BIN, "--config",
@@ -78,7 +79,7 @@ TEST(CurveUplink, ListedUnlistedPlaintextAndImpostor_OnlyTheListedGatewayStored)
                         sim_output, 60s),
             0)
       << sim_output;
-  EXPECT_TRUE(wait_until([&] { return read_window_rows(db).size() >= 4U * 16; }, 20s)) << collector.log();
+  EXPECT_TRUE(wait_until([&] { return read_window_rows(db).size() >= std::size_t{4} * 16; }, 20s)) << collector.log();
   std::this_thread::sleep_for(2s);  // time for anything the others might (wrongly) get through
   for (const auto& p : processes) p->signal(SIGTERM);
   for (const auto& p : processes) p->wait(20s);

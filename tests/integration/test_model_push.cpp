@@ -27,7 +27,7 @@ using Clock = std::chrono::steady_clock;
 constexpr std::size_t kChannels = 16;
 constexpr std::size_t kFeatures = kChannels * uplink::kSummaryFeaturesPerChannel;
 constexpr int kSeconds = 14;
-const std::string kGatewayId = "gw-push";
+constexpr const char* kGatewayId = "gw-push";
 
 nlohmann::json stats(const std::filesystem::path& path) {
   try {

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <zmq_addon.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
@@ -506,10 +507,9 @@ void ZapAuthenticator::run() {
 }
 
 bool is_loopback_endpoint(std::string_view endpoint) {
-  for (const std::string_view local : {"ipc://", "inproc://", "tcp://127.", "tcp://localhost:", "tcp://[::1]:"}) {
-    if (endpoint.starts_with(local)) return true;
-  }
-  return false;
+  constexpr std::array<std::string_view, 5> kLocal{"ipc://", "inproc://", "tcp://127.",
+                                                   "tcp://localhost:", "tcp://[::1]:"};
+  return std::ranges::any_of(kLocal, [&](std::string_view local) { return endpoint.starts_with(local); });
 }
 
 }  // namespace sensorgate::uplink

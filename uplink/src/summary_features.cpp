@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace sensorgate::uplink {
@@ -30,10 +31,7 @@ bool summary_features(const WindowSummaryRecord& window, std::span<float> out) {
       f[2 + b] = static_cast<float>(std::log(static_cast<double>(window.band_powers[(c * kBands) + b]) + kFloor));
     }
   }
-  for (const float v : out) {
-    if (!std::isfinite(v)) return false;
-  }
-  return true;
+  return std::ranges::all_of(out, [](float v) { return std::isfinite(v); });
 }
 
 }  // namespace sensorgate::uplink

@@ -81,7 +81,7 @@ class CollectorServer {
   std::map<std::string, std::string> routing_ids_;  // gateway id -> its socket's routing id
   struct SentPush {
     std::chrono::steady_clock::time_point at;
-    bool broadcast;  // the request names every gateway ("*"): never completed by one answer
+    bool broadcast = false;  // the request names every gateway ("*"): never completed by one answer
   };
   std::map<std::pair<std::int64_t, std::string>, SentPush> sent_;  // by (request id, gateway id)
   std::chrono::steady_clock::time_point next_push_poll_{};
