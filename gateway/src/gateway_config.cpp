@@ -128,10 +128,9 @@ GatewayConfig GatewayConfig::from(ConfigFile& file) {
     if (!spool.directory.empty()) c.uplink.spool = spool;
   }
   c.shutdown_timeout = milliseconds(file.get_int("uplink.shutdown_timeout_ms", 10000, 0, 3'600'000));
-  if (file.get_bool("capture.raw_frames", false)) {
-    c.worker.capture_frames_per_record =
-        static_cast<std::size_t>(file.get_int("capture.frames_per_record", 256, 1, 65536));
-  }
+  // Read either way, so that a configuration with capture off is still checked whole.
+  const auto frames_per_record = static_cast<std::size_t>(file.get_int("capture.frames_per_record", 256, 1, 65536));
+  if (file.get_bool("capture.raw_frames", false)) c.worker.capture_frames_per_record = frames_per_record;
   const auto curve_secret = file.get_string("uplink.curve_secret_key", "");
   const auto curve_server = file.get_string("uplink.curve_server_key", "");
   const bool plaintext = file.get_bool("uplink.plaintext", false);
