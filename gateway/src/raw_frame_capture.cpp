@@ -9,8 +9,8 @@ void RawFrameCapture::add(std::size_t device, const std::string& device_id, doub
   auto& record = open_[device];
   for (std::uint32_t i = begin; i < end; ++i) {
     const std::uint64_t seq = chunk.first_seq + i;
-    const bool continues = !record.samples.empty() && record.channels == chunk.channels &&
-                           seq == record.first_seq + record.frames();
+    const bool continues =
+        !record.samples.empty() && record.channels == chunk.channels && seq == record.first_seq + record.frames();
     if (!record.samples.empty() && (!continues || record.frames() >= frames_per_record_)) {
       out.push_back(std::move(record));
       record = {};

@@ -32,10 +32,10 @@ TEST(Capture, RawFramesOn_EveryFrameStoredOnceAndMatchesTheWindows) {
                          dir.path() / "collector.log");
   std::ofstream(dir.path() / "gateway.toml") << "[capture]\nraw_frames = true\nframes_per_record = 100\n";
   const auto stats_path = dir.path() / "stats.json";
-  ChildProcess gateway({SENSORGATE_GATEWAY_BIN, "--config", (dir.path() / "gateway.toml").string(), "--mqtt",
-                        broker.url(), "--uplink", uplink, "--gateway-id", "gw-capture", "--idle-timeout-ms", "500",
-                        "--stats-json", stats_path.string()},
-                       dir.path() / "gateway.log");
+  ChildProcess gateway(
+      {SENSORGATE_GATEWAY_BIN, "--config", (dir.path() / "gateway.toml").string(), "--mqtt", broker.url(), "--uplink",
+       uplink, "--gateway-id", "gw-capture", "--idle-timeout-ms", "500", "--stats-json", stats_path.string()},
+      dir.path() / "gateway.log");
   ASSERT_TRUE(wait_until([&] { return gateway.log().find("subscribed to") != std::string::npos; }, 20s))
       << gateway.log();
   std::string sim_output;
@@ -60,8 +60,9 @@ TEST(Capture, RawFramesOn_EveryFrameStoredOnceAndMatchesTheWindows) {
   sqlite3* handle = nullptr;
   ASSERT_EQ(sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(handle, "SELECT device_id, first_time_ns, sample_rate_hz, channels, frames, samples "
-                                       "FROM raw_frames ORDER BY device_id, first_seq",
+  ASSERT_EQ(sqlite3_prepare_v2(handle,
+                               "SELECT device_id, first_time_ns, sample_rate_hz, channels, frames, samples "
+                               "FROM raw_frames ORDER BY device_id, first_seq",
                                -1, &stmt, nullptr),
             SQLITE_OK);
   while (sqlite3_step(stmt) == SQLITE_ROW) {

@@ -100,7 +100,8 @@ std::vector<std::uint8_t> encode_uplink_record(const std::string& gateway_id, st
   if (const auto* e = std::get_if<AnomalyEventRecord>(&record)) {
     return encode_anomaly_event(gateway_id, sequence, sent_at_ns, *e);
   }
-  if (const auto* r = std::get_if<RawFramesRecord>(&record)) return encode_raw_frames(gateway_id, sequence, sent_at_ns, *r);
+  if (const auto* r = std::get_if<RawFramesRecord>(&record))
+    return encode_raw_frames(gateway_id, sequence, sent_at_ns, *r);
   return encode_model_status(gateway_id, sequence, sent_at_ns, std::get<ModelStatusRecord>(record));
 }
 

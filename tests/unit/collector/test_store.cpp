@@ -254,8 +254,9 @@ TEST_P(StoreTest, StoreRawFrames_RecordTwice_StoredOnceWithSamplesAsBytes) {
   EXPECT_EQ(store->store_raw_frames(std::vector{record, next}), 6U);
   EXPECT_EQ(store->store_raw_frames(std::vector{record}), 0U) << "a redelivery";
   EXPECT_EQ(store->count_raw_frames(), 6U);
-  EXPECT_EQ(first_row(url(), "SELECT first_time_ns, CAST(sample_rate_hz AS INTEGER), channels, frames, length(samples) FROM "
-                             "raw_frames WHERE first_seq = 100"),
+  EXPECT_EQ(first_row(url(),
+                      "SELECT first_time_ns, CAST(sample_rate_hz AS INTEGER), channels, frames, length(samples) FROM "
+                      "raw_frames WHERE first_seq = 100"),
             cells({"5000", "256", "2", "3", "24"}));
 }
 
