@@ -1,20 +1,25 @@
 #include "sensorgate/gateway/live_model.hpp"
 
+#include <charconv>
 #include <cmath>
-#include <regex>
+#include <string_view>
 
+#include "sensorgate/kernels/moments.hpp"
 #include "sensorgate/uplink/summary_features.hpp"
 
 namespace sensorgate {
 namespace {
 
-/// The channel count of a summary-feature spec, or nullopt for any other spec.
+/// The channel count of a summary-feature spec, or nullopt for any other spec: the spec
+/// must be exactly what summary_feature_spec() writes for that count.
 std::optional<std::size_t> spec_channels(const std::string& spec) {
-  static const std::regex kSpec(R"(summary-v1:([0-9]{1,3})ch:logvar,logrange,logband5)");
-  std::smatch match;
-  if (!std::regex_match(spec, match, kSpec)) return std::nullopt;
-  const auto channels = static_cast<std::size_t>(std::stoul(match[1].str()));
-  if (channels == 0 || uplink::summary_feature_spec(channels) != spec) return std::nullopt;
+  constexpr std::string_view kPrefix = "summary-v1:";
+  if (!spec.starts_with(kPrefix)) return std::nullopt;
+  std::size_t channels = 0;
+  const char* first = spec.data() + kPrefix.size();
+  const auto [end, ec] = std::from_chars(first, spec.data() + spec.size(), channels);
+  if (ec != std::errc{} || end == first || channels == 0 || channels > kernels::kMaxChannels) return std::nullopt;
+  if (uplink::summary_feature_spec(channels) != spec) return std::nullopt;
   return channels;
 }
 
