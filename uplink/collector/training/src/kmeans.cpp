@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <limits>
 #include <random>
 #include <stdexcept>
@@ -55,7 +56,9 @@ Eigen::MatrixXd seed_centres(const Eigen::Ref<const Eigen::MatrixXd>& x, std::si
       pick = first(rng);  // every row sits on a centre already: any row will do
     }
     centres.row(c) = x.row(pick);
-    nearest = nearest.cwiseMin((x.rowwise() - centres.row(c)).rowwise().squaredNorm());
+    // In place, row by row: the expression form made GCC 12 (aarch64, -O2) report a false
+    // use-after-free inside Eigen's resize, which -Werror turns into a build failure.
+    for (Eigen::Index i = 0; i < n; ++i) nearest(i) = std::min(nearest(i), (x.row(i) - centres.row(c)).squaredNorm());
   }
   return centres;
 }
