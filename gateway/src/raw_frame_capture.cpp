@@ -1,5 +1,7 @@
 #include "sensorgate/gateway/raw_frame_capture.hpp"
 
+#include <algorithm>
+
 namespace sensorgate {
 
 void RawFrameCapture::add(std::size_t device, const std::string& device_id, double sample_rate_hz,
@@ -7,7 +9,9 @@ void RawFrameCapture::add(std::size_t device, const std::string& device_id, doub
                           std::vector<uplink::RawFramesRecord>& out) {
   if (open_.size() <= device) open_.resize(device + 1);
   auto& record = open_[device];
-  for (std::uint32_t i = begin; i < end; ++i) {
+  // The frames of [begin, end) are consecutive, so only the first can break a record's
+  // run; copy whole stretches, cut at the record size.
+  for (std::uint32_t i = begin; i < end;) {
     const std::uint64_t seq = chunk.first_seq + i;
     const bool continues =
         !record.samples.empty() && record.channels == chunk.channels && seq == record.first_seq + record.frames();
@@ -23,8 +27,10 @@ void RawFrameCapture::add(std::size_t device, const std::string& device_id, doub
       record.channels = chunk.channels;
       record.samples.reserve(frames_per_record_ * chunk.channels);
     }
-    const auto* frame = chunk.samples.data() + (static_cast<std::size_t>(i) * chunk.channels);
-    record.samples.insert(record.samples.end(), frame, frame + chunk.channels);
+    const auto take = static_cast<std::uint32_t>(std::min<std::size_t>(end - i, frames_per_record_ - record.frames()));
+    const auto* from = chunk.samples.data() + (static_cast<std::size_t>(i) * chunk.channels);
+    record.samples.insert(record.samples.end(), from, from + (static_cast<std::size_t>(take) * chunk.channels));
+    i += take;
   }
 }
 
