@@ -5,6 +5,8 @@
 #   mosquitto (free loopback port) <- sensorgate-sim (4 headsets, 16 ch x 256 Hz, real time)
 #        -> sensorgate-gateway (1 s event-time windows) -> ZeroMQ -> sensorgate-collector -> SQLite
 #
+# Both serve their dashboard and /metrics on loopback while it runs (the URLs are printed).
+#
 # It prints where the data lands and a live line of throughput, and stops cleanly on
 # Ctrl-C or after --duration seconds.
 #
@@ -30,7 +32,7 @@ done
 
 scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build --target sensorgate-sim sensorgate-gateway sensorgate-collector
+cmake --build build --target sensorgate-sim sensorgate-gateway sensorgate-collector sensorgate_web
 
 # A port nobody listens on right now (connecting to it fails).
 free_port() {
@@ -49,6 +51,8 @@ db=$dir/windows.sqlite
 rm -f "$db" "$db-wal" "$db-shm"
 mqtt_port=$(free_port)
 uplink_port=$(free_port)
+gateway_http=$(free_port)
+collector_http=$(free_port)
 sed "s/^listener 1883 /listener $mqtt_port /" config/mosquitto.conf >"$dir/mosquitto.conf"
 
 pids=()
@@ -65,12 +69,12 @@ trap cleanup EXIT
 mosquitto -c "$dir/mosquitto.conf" >"$dir/mosquitto.log" 2>&1 &
 pids+=($!)
 build/uplink/sensorgate-collector --config config/collector.toml --bind "tcp://127.0.0.1:$uplink_port" \
-  --db "$db" >"$dir/collector.log" 2>&1 &
+  --db "$db" --http-port "$collector_http" >"$dir/collector.log" 2>&1 &
 collector_pid=$!
 pids+=("$collector_pid")
 sleep 0.3
 build/gateway/sensorgate-gateway --config config/gateway.toml --mqtt "tcp://127.0.0.1:$mqtt_port" \
-  --uplink "tcp://127.0.0.1:$uplink_port" --gateway-id demo-gw >"$dir/gateway.log" 2>&1 &
+  --uplink "tcp://127.0.0.1:$uplink_port" --gateway-id demo-gw --http-port "$gateway_http" >"$dir/gateway.log" 2>&1 &
 gateway_pid=$!
 pids+=("$gateway_pid")
 for _ in $(seq 100); do
@@ -85,6 +89,8 @@ cat <<INFO
 sensorgate demo: $devices simulated headsets (16 ch x 256 Hz) -> MQTT 127.0.0.1:$mqtt_port -> gateway
   -> ZeroMQ 127.0.0.1:$uplink_port -> collector -> SQLite $db
 logs: $dir/{sim,gateway,collector,mosquitto}.log
+dashboard: http://127.0.0.1:$gateway_http/ (live, stages)  fleet: http://127.0.0.1:$collector_http/fleet.html
+metrics:   http://127.0.0.1:$gateway_http/metrics  http://127.0.0.1:$collector_http/metrics
 $( [[ $duration == 0 ]] && echo "running until Ctrl-C" || echo "running for $duration s of signal (Ctrl-C stops early)")
 INFO
 

@@ -20,6 +20,8 @@ NATIVE_PKGS=(
   openssl
   # bench/evaluate.sh: dataset preparation and the scikit-learn baselines
   python3-numpy python3-sklearn
+  # /metrics checks (promtool) and the dashboard's browser test (headless Chromium)
+  prometheus chromium fonts-dejavu-core
 )
 
 cross=0
@@ -54,11 +56,24 @@ else
   echo "install-deps: installed ${missing[*]}"
 fi
 
+# The dashboard is bundled at build time with npm (web/); machines that already have a
+# Node.js (e.g. from NodeSource) keep it, others get Debian's.
+if ! command -v npm >/dev/null 2>&1; then
+  echo "install-deps: installing nodejs and npm (the web dashboard's build)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+
 # The Debian packages start services on install where systemd runs; the project starts
 # its own throwaway instances on free loopback ports, so stop any default ones to keep
 # port 1883/5432 free and the machine quiet. (No-op in containers without systemd.)
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet mosquitto 2>/dev/null; then
   systemctl stop mosquitto && echo "install-deps: stopped the default mosquitto service"
+fi
+# The prometheus package starts a server on :9090 where systemd runs; only promtool is used.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
+  systemctl stop prometheus && echo "install-deps: stopped the default prometheus service"
 fi
 
 if [[ $cross -eq 1 ]]; then

@@ -31,6 +31,13 @@ bool init_logging(std::string_view program, std::string_view level) {
   return true;
 }
 
+std::filesystem::path default_web_root() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "/usr/share/sensorgate/web";
+  return (exe.parent_path() / ".." / "share" / "sensorgate" / "web").lexically_normal();
+}
+
 std::string version_string() {
   return fmt::format("sensorgate {} ({}, {} {})", SENSORGATE_VERSION, SENSORGATE_BUILD_TYPE,
 #if defined(__clang__)

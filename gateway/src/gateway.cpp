@@ -20,6 +20,7 @@ Gateway::Gateway(GatewayConfig config)
   WorkerOptions worker_options = config_.worker;
   worker_options.models = &models_;
   worker_options.labels = &labels_;
+  worker_options.live_view = &live_;
   std::vector<uplink::UplinkRing*> rings;
   for (std::size_t i = 0; i < config_.workers; ++i) {
     output_rings_.push_back(std::make_unique<uplink::UplinkRing>(config_.uplink_ring_capacity));
@@ -144,14 +145,38 @@ GatewaySnapshot Gateway::snapshot() const {
     const auto& c = d.counters;
     const auto gaps = c.gap_frames.load();
     const auto reordered = c.reordered.load();
-    s.device_details.push_back(DeviceSnapshot{d.id, d.channels, d.sample_rate_hz, c.frames_accepted.load(),
-                                              c.duplicates.load(), reordered, gaps - reordered, c.too_old.load(),
-                                              c.late.load(), c.drift_ppm.load(), d.source});
+    s.device_details.push_back(DeviceSnapshot{
+        d.id, d.channels, d.sample_rate_hz, c.frames_accepted.load(), c.duplicates.load(), reordered, gaps - reordered,
+        c.too_old.load(), c.late.load(), c.drift_ppm.load(), d.source, d.ring.size(), d.ring.capacity()});
   }
   return s;
 }
 
+std::vector<StageSnapshot> Gateway::stages() const {
+  std::vector<StageSnapshot> all{mqtt_sink_.stage_snapshot()};
+  if (serial_sink_) all.push_back(serial_sink_->stage_snapshot());
+  for (const auto& w : workers_) {
+    auto worker = w->stage_snapshots();
+    all.insert(all.end(), std::make_move_iterator(worker.begin()), std::make_move_iterator(worker.end()));
+  }
+  auto uplink = uplink_->stage_snapshots();
+  all.insert(all.end(), std::make_move_iterator(uplink.begin()), std::make_move_iterator(uplink.end()));
+  auto merged = merge_stages(all);
+  // Decoding refuses bad payloads before a batch reaches a sink: the transports count them.
+  const auto bad = snapshot().bad_payloads;
+  merged.front().drops.emplace_back("bad_payloads", bad);
+  return merged;
+}
+
+std::string Gateway::backend_name() const {
+  return std::string(workers_.front()->backend_name());
+}
+
 std::string to_json(const GatewaySnapshot& s) {
+  return snapshot_json(s).dump(2);
+}
+
+nlohmann::json snapshot_json(const GatewaySnapshot& s) {
   nlohmann::json devices = nlohmann::json::array();
   for (const auto& d : s.device_details) {
     devices.push_back({{"id", d.id},
@@ -164,7 +189,9 @@ std::string to_json(const GatewaySnapshot& s) {
                        {"too_old", d.too_old},
                        {"late", d.late},
                        {"drift_ppm", d.drift_ppm},
-                       {"source", d.source}});
+                       {"source", d.source},
+                       {"ring_used", d.ring_used},
+                       {"ring_capacity", d.ring_capacity}});
   }
   nlohmann::json doc = {{"mqtt_messages", s.mqtt_messages},
                         {"mqtt_connects", s.mqtt_connects},
@@ -230,7 +257,7 @@ std::string to_json(const GatewaySnapshot& s) {
                      {"reopens", r.reopens},
                      {"open_failures", r.open_failures}};
   }
-  return doc.dump(2);
+  return doc;
 }
 
 }  // namespace sensorgate

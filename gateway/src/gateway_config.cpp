@@ -160,6 +160,7 @@ GatewayConfig GatewayConfig::from(ConfigFile& file) {
     }
   }
 
+  c.http = HttpConfig::from(file);
   c.stats_interval = std::chrono::seconds(file.get_int("log.stats_interval_s", 10, 0, 86'400));
   c.log_level = file.get_choice("log.level", "info", {"trace", "debug", "info", "warn", "error", "off"});
   file.reject_unknown_keys();

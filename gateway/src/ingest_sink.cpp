@@ -8,14 +8,9 @@
 #include <cstring>
 #include <thread>
 
+#include "sensorgate/common/counter.hpp"
+
 namespace sensorgate {
-namespace {
-
-void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
-  counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
-}
-
-}  // namespace
 
 IngestSink::IngestSink(DeviceRegistry& registry, FullPolicy policy, const std::atomic<bool>& stopping,
                        std::string source)
@@ -53,7 +48,17 @@ DeviceStream* IngestSink::device_for(const DecodedBatch& batch) {
   return device;
 }
 
-void IngestSink::push(const DecodedBatch& batch) {
+StageSnapshot IngestSink::stage_snapshot() const {
+  auto s = stage_.snapshot();
+  s.drops = {{"rejected_batches", counters_.rejected_device_limit.load() + counters_.rejected_layout_change.load() +
+                                      counters_.rejected_other_source.load()},
+             {"frames_dropped_on_stop", counters_.frames_dropped_on_stop.load()}};
+  return s;
+}
+
+void IngestSink::push(const DecodedBatch& batch, std::chrono::nanoseconds decode_time, std::size_t wire_bytes) {
+  const auto started = StageMetrics::Clock::now();
+  stage_.add_io(1, wire_bytes > 0 ? wire_bytes : batch.samples.size() * sizeof(float));
   DeviceStream* device = device_for(batch);
   if (device == nullptr) return;  // refused and counted by device_for
   if (batch.channels != device->channels || batch.sample_rate_hz != device->sample_rate_hz) {
@@ -88,11 +93,13 @@ void IngestSink::push(const DecodedBatch& batch) {
       continue;
     }
     std::size_t used = 0;
+    const auto enqueued_ns = StageMetrics::Clock::now().time_since_epoch().count();
     for (auto& chunk : slots) {
       if (done == frames) break;
       const std::uint32_t n = std::min(per_chunk, frames - done);
       chunk.first_seq = batch.first_seq + done;
       chunk.first_time_ns = batch.first_time_ns + std::llround(static_cast<double>(done) * period_ns);
+      chunk.enqueued_ns = enqueued_ns;
       chunk.channels = batch.channels;
       chunk.frames = static_cast<std::uint16_t>(n);
       std::memcpy(chunk.samples.data(), batch.samples.data() + static_cast<std::size_t>(done) * batch.channels,
@@ -103,6 +110,7 @@ void IngestSink::push(const DecodedBatch& batch) {
     device->ring.commit_write(used);
   }
   bump(counters_.frames, done);
+  stage_.record_batch(decode_time + (StageMetrics::Clock::now() - started), done);
 }
 
 }  // namespace sensorgate

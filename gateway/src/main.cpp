@@ -5,14 +5,17 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "sensorgate/common/cli.hpp"
 #include "sensorgate/common/mqtt_cli_flags.hpp"
 #include "sensorgate/common/mqtt_connection.hpp"
 #include "sensorgate/common/runtime.hpp"
 #include "sensorgate/common/stop_signal.hpp"
+#include "sensorgate/compare/compare.hpp"
 #include "sensorgate/evaluation/evaluation.hpp"
 #include "sensorgate/gateway/gateway.hpp"
+#include "sensorgate/gateway/gateway_http.hpp"
 
 namespace {
 
@@ -114,6 +117,81 @@ struct EvaluateFlags {
   }
 };
 
+/// The `compare` subcommand's own flags (docs/compare.md).
+struct CompareFlags {
+  CLI::App* command = nullptr;
+  CLI::App* merge = nullptr;
+  sensorgate::compare::CompareOptions options;
+  std::vector<std::string> reports;
+  std::string out_dir;
+  std::string web_root;
+
+  void add_to(CLI::App& app) {
+    command = app.add_subcommand(
+        "compare",
+        "play the same input through the gateway's hot path (decode, ingest, workers, uplink ring) for every "
+        "combination of backend, worker count and window length, and measure throughput, window latency, stages "
+        "and drops; writes report.json and a self-contained report.html into --out. `compare merge` joins the "
+        "reports of several machines");
+    // Gateway flags (--config, --lateness-ms, ...) may follow "compare" too.
+    command->fallthrough();
+    command
+        ->add_option("--input", options.input,
+                     "recording (EDF, CSV, text) or synthetic:SECONDS that every device plays")
+        ->capture_default_str();
+    command->add_option("--devices", options.devices, "devices, each playing the input under its own id")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
+    command->add_option("--backends", options.backends, "compute backends, comma-separated: cpu|cuda|auto")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"cpu", "cuda", "auto"}))
+        ->capture_default_str();
+    command->add_option("--workers", options.workers, "worker thread counts, comma-separated, e.g. 1,2,4")
+        ->delimiter(',')
+        ->check(CLI::Range(1, 256))
+        ->capture_default_str();
+    command
+        ->add_option("--window-ms", options.window_ms,
+                     "window lengths in ms, comma-separated (default: windows.length_ms)")
+        ->delimiter(',')
+        ->check(CLI::Range(1, 3'600'000));
+    command->add_option("--repeat", options.repeat, "repetitions of each run, each with a fresh pipeline")
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str();
+    command->add_option("--label", options.label, "this machine's name in the report (default: host name)");
+    command->add_option("--channels", options.channels, "channels of a recording, e.g. 0-7 or C3,Cz,C4");
+    command->add_option("--file-rate", options.file_rate_hz, "sampling rate of a recording that states none, in Hz");
+    command->add_option("--web-root", web_root,
+                        "directory holding report.js and report.css (default: <exe dir>/../share/sensorgate/web)");
+    command->add_option("--out", out_dir, "output directory (created)")->required();
+    merge = command->add_subcommand("merge", "join report.json files of several machines into one report");
+    merge->fallthrough();  // --out and --web-root follow "merge"
+    merge->add_option("reports", reports, "report.json files")->required();
+  }
+
+  [[nodiscard]] int run(const sensorgate::GatewayConfig& config) {
+    namespace compare = sensorgate::compare;
+    try {
+      std::filesystem::create_directories(out_dir);
+      nlohmann::json report;
+      if (*merge) {
+        report = compare::merge_reports({reports.begin(), reports.end()});
+      } else {
+        options.config = config;
+        report = compare::run_compare(options);
+      }
+      fmt::print("{}", compare::format_table(report));
+      compare::write_report(report, out_dir,
+                            web_root.empty() ? sensorgate::default_web_root() : std::filesystem::path(web_root));
+      spdlog::info("compare: wrote {0}/report.json and {0}/report.html", out_dir);
+    } catch (const std::exception& e) {
+      spdlog::error("compare: {}", e.what());
+      return 1;
+    }
+    return 0;
+  }
+};
+
 int run(int argc, char** argv) {
   sensorgate::StopSignal stop_signal;
   CLI::App app{
@@ -138,6 +216,7 @@ int run(int argc, char** argv) {
   std::optional<std::int64_t> baud;
   std::optional<std::string> serial_device_id;
   std::optional<std::string> spool_dir;
+  std::optional<std::int64_t> http_port;
   std::string stats_json;
   app.add_option("--mqtt", mqtt_url, "MQTT broker URL (mqtt.url), e.g. tcp://127.0.0.1:1883");
   app.add_option("--uplink", uplink, "collector ZeroMQ endpoint (uplink.endpoint), e.g. tcp://127.0.0.1:5560");
@@ -157,12 +236,17 @@ int run(int argc, char** argv) {
   app.add_option("--serial-device-id", serial_device_id, "device id of an OpenBCI board's stream (serial.device_id)");
   app.add_option("--spool-dir", spool_dir,
                  "keep unacknowledged messages in this directory too, so they survive a crash (uplink.spool_dir)");
+  app.add_option("--http-port", http_port,
+                 "serve /metrics, the JSON API and the dashboard on this port, 0 = off (http.port; bound to "
+                 "http.bind, 127.0.0.1 by default)");
   app.add_option("--stats-json", stats_json,
                  "write the counters (totals and per device) as JSON to this file at every statistics interval and "
                  "at exit");
   mqtt_flags.add_to(app);
   EvaluateFlags evaluate;
   evaluate.add_to(app);
+  CompareFlags compare;
+  compare.add_to(app);
   if (int rc = sensorgate::parse_cli(app, argc, argv); rc >= 0) return rc;
 
   sensorgate::GatewayConfig config;
@@ -179,6 +263,7 @@ int run(int argc, char** argv) {
     if (serial_device_id) file.set_override("serial.device_id", *serial_device_id, "--serial-device-id");
     if (uplink) file.set_override("uplink.endpoint", *uplink, "--uplink");
     if (spool_dir) file.set_override("uplink.spool_dir", *spool_dir, "--spool-dir");
+    if (http_port) file.set_override("http.port", *http_port, "--http-port");
     if (gateway_id) file.set_override("gateway.id", *gateway_id, "--gateway-id");
     if (window_ms) file.set_override("windows.length_ms", *window_ms, "--window-ms");
     if (slide_ms) file.set_override("windows.slide_ms", *slide_ms, "--slide-ms");
@@ -198,10 +283,16 @@ int run(int argc, char** argv) {
   }
   sensorgate::init_logging("gateway", common.log_level.value_or(config.log_level));
   if (*evaluate.command) return evaluate.run(config);
+  if (*compare.command) return compare.run(config);
 
   try {
     sensorgate::Gateway gateway(config);
     gateway.start();
+    std::optional<sensorgate::GatewayHttp> http;
+    if (config.http.port != 0) {
+      http.emplace(gateway, common.config_path.empty() ? std::string("defaults and flags") : common.config_path);
+      http->start();
+    }
     const auto interval = config.stats_interval;
     const std::optional<std::chrono::milliseconds> tick =
         interval.count() > 0 ? std::optional<std::chrono::milliseconds>(interval) : std::nullopt;
@@ -219,6 +310,7 @@ int run(int argc, char** argv) {
     }
     spdlog::info("gateway: signal {} received; flushing open windows and waiting for acks (up to {} ms)", sig,
                  config.shutdown_timeout.count());
+    if (http) http->stop();
     const std::size_t unacked = gateway.stop();
     const auto final_stats = gateway.snapshot();
     log_stats(final_stats, "final");

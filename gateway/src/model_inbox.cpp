@@ -5,12 +5,10 @@
 #include <fstream>
 #include <iterator>
 
+#include "sensorgate/common/counter.hpp"
+
 namespace sensorgate {
 namespace {
-
-void bump(std::atomic<std::uint64_t>& counter) {
-  counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-}
 
 std::uint32_t active_version(const ModelSlot& slot) {
   const auto model = slot.current();

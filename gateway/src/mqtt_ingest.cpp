@@ -37,7 +37,9 @@ MqttIngest::MqttIngest(MqttIngestOptions options, IngestSink& sink, LabelBook* l
     const auto& payload = msg->get_payload_ref();
     const AlignedView bytes({reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()});
     DecodedBatch batch;
+    const auto received = std::chrono::steady_clock::now();
     if (const auto error = decoder_.decode(bytes.span(), batch); error != DecodeError::kNone) {
+      sink_.count_bad_payload(payload.size());
       const auto now = std::chrono::steady_clock::now();
       if (now - last_bad_log_ > std::chrono::seconds(1)) {
         spdlog::warn("mqtt: dropped bad payload on {} ({} bytes): {} ({} bad payloads so far)", msg->get_topic(),
@@ -46,7 +48,7 @@ MqttIngest::MqttIngest(MqttIngestOptions options, IngestSink& sink, LabelBook* l
       }
       return;
     }
-    sink_.push(batch);
+    sink_.push(batch, std::chrono::steady_clock::now() - received, payload.size());
   });
 }
 

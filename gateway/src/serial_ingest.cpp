@@ -11,6 +11,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "sensorgate/common/counter.hpp"
 #include "sensorgate/common/runtime.hpp"
 #include "sensorgate/common/serial_port.hpp"
 #include "sensorgate/gateway/frame_chunk.hpp"
@@ -168,7 +169,9 @@ void SerialIngest::on_framed_payload(std::span<const std::uint8_t> payload) {
   // The framer hands out payloads at the start of its own heap buffer, so they are aligned
   // for the FlatBuffers verifier without a copy.
   DecodedBatch batch;
+  const auto received = std::chrono::steady_clock::now();
   if (const auto error = batch_decoder_.decode(payload, batch); error != DecodeError::kNone) {
+    sink_.count_bad_payload(payload.size());
     const auto now = std::chrono::steady_clock::now();
     if (now - last_bad_log_ > std::chrono::seconds(1)) {
       spdlog::warn("serial: dropped an intact frame from {} whose payload ({} bytes) is not a valid batch: {}",
@@ -177,7 +180,7 @@ void SerialIngest::on_framed_payload(std::span<const std::uint8_t> payload) {
     }
     return;
   }
-  sink_.push(batch);
+  sink_.push(batch, std::chrono::steady_clock::now() - received, payload.size());
 }
 
 void SerialIngest::on_openbci_frame(const OpenBciFrame& frame) {

@@ -62,8 +62,10 @@ void ShardWorker::drop_oldest(DeviceState& device, std::uint32_t chunks) {
 
 std::size_t ShardWorker::tick(bool flush_all) {
   adopt_new_devices();
+  const auto tick_start = StageMetrics::Clock::now();
   plan_.clear();
   std::size_t chunks = 0;
+  std::uint64_t frames = 0;
   for (std::size_t d = 0; d < devices_.size(); ++d) {
     auto& device = devices_[d];
     if (const auto request = device.stream->drop_request.exchange(0, std::memory_order_acq_rel); request > 0) {
@@ -71,11 +73,17 @@ std::size_t ShardWorker::tick(bool flush_all) {
     }
     auto span = device.stream->ring.acquire_read();
     device.taken = std::min(span.size(), options_.max_chunks_per_device);
+    if (device.taken > 0 && span[0].enqueued_ns > 0) {
+      handoff_stage_.record_queue_wait(
+          std::chrono::nanoseconds(tick_start.time_since_epoch().count() - span[0].enqueued_ns));
+      handoff_stage_.add_items(device.taken);
+    }
     for (std::size_t i = 0; i < device.taken; ++i) {
       const FrameChunk& chunk = span[i];
       device.clock.observe(chunk.first_seq, chunk.first_time_ns);
       device.sequence.accept(chunk.first_seq, chunk.frames, accepted_);
       for (const auto& range : accepted_) {
+        frames += range.end - range.begin;
         device.windows.plan(chunk, range.begin, range.end, device.clock, plan_);
         if (capture_) {
           capture_->add(d, device.stream->id, device.stream->sample_rate_hz, chunk, range.begin, range.end,
@@ -92,6 +100,9 @@ std::size_t ShardWorker::tick(bool flush_all) {
     histogram_.resize(static_cast<std::size_t>(plan_.outputs) * bins);
     backend_->compute(plan_.jobs, edges, moments_, histogram_);
     plan_.merge(moments_, histogram_, bins);
+    std::uint64_t samples = 0;
+    for (const auto& job : plan_.jobs) samples += std::uint64_t{job.frames} * job.channels;
+    stats_stage_.add_io(1, samples * sizeof(float));
   }
   const auto now = std::chrono::steady_clock::now();
   closed_.clear();
@@ -108,6 +119,10 @@ std::size_t ShardWorker::tick(bool flush_all) {
       if (capture_) capture_->flush(d, captured_);
     }
     closed_device_.resize(closed_.size(), static_cast<std::uint32_t>(d));
+  }
+  if (chunks > 0 || !closed_.empty()) {
+    stats_stage_.record_batch(StageMetrics::Clock::now() - tick_start, frames,
+                              plan_.outputs > 0 ? backend_->last_transfer_time() : std::chrono::nanoseconds::zero());
   }
   emit_captured();
   score_and_emit(flush_all);
@@ -132,7 +147,9 @@ void ShardWorker::score_and_emit(bool flush_all) {
   if (anomaly_ && !closed_.empty()) {
     scoring_inputs_.clear();
     for (std::size_t i = 0; i < closed_.size(); ++i) scoring_inputs_.push_back({closed_device_[i], &closed_[i]});
+    StageTimer timer(score_stage_);
     anomaly_->process(scoring_inputs_, scores_, events_);
+    timer.finish(closed_.size());
   }
   if (anomaly_ && flush_all) anomaly_->flush(events_);
   for (std::size_t i = 0; i < closed_.size(); ++i) {
@@ -165,6 +182,7 @@ void ShardWorker::score_and_emit(bool flush_all) {
     record.band_powers.reserve(window.bands.size() * kernels::kEegBands.size());
     for (const auto& b : window.bands) record.band_powers.insert(record.band_powers.end(), b.begin(), b.end());
     classifier_.apply(record);
+    if (options_.live_view != nullptr) options_.live_view->publish(record);
     if (push_output(std::move(record))) {
       ++windows_closed_;
     } else {
@@ -181,6 +199,7 @@ void ShardWorker::score_and_emit(bool flush_all) {
     record.windows = static_cast<std::uint32_t>(event.windows);
     record.channels = std::move(event.channels);
     record.ongoing = event.ongoing;
+    if (options_.live_view != nullptr) options_.live_view->publish(record);
     if (!push_output(std::move(record))) ++events_dropped_;
   }
 }
@@ -254,6 +273,30 @@ void ShardWorker::publish_counters() {
                                         std::memory_order_relaxed);
     }
   }
+}
+
+std::vector<StageSnapshot> ShardWorker::stage_snapshots() const {
+  const auto& c = counters_;
+  auto handoff = handoff_stage_.snapshot();
+  handoff.drops = {{"ring_overflow_frames", c.frames_dropped_oldest.load(std::memory_order_relaxed)},
+                   {"uplink_full_waits", c.uplink_full_waits.load(std::memory_order_relaxed)}};
+  auto stats = stats_stage_.snapshot();
+  stats.drops = {
+      {"late_frames", c.late_frames.load(std::memory_order_relaxed)},
+      {"too_old_frames", c.too_old.load(std::memory_order_relaxed)},
+      {"duplicate_frames", c.duplicates.load(std::memory_order_relaxed)},
+      {"missing_frames", c.gap_frames.load(std::memory_order_relaxed) - c.reordered.load(std::memory_order_relaxed)},
+      {"windows_dropped_on_stop", c.windows_dropped_on_stop.load(std::memory_order_relaxed)},
+      {"gpu_failures", c.stats_failures.load(std::memory_order_relaxed)}};
+  std::vector<StageSnapshot> stages{std::move(handoff), std::move(stats)};
+  if (anomaly_) {
+    auto score = score_stage_.snapshot();
+    score.drops = {{"windows_unscorable", c.windows_unscorable.load(std::memory_order_relaxed)},
+                   {"gpu_failures", c.scoring_failures.load(std::memory_order_relaxed)},
+                   {"events_dropped_on_stop", c.events_dropped_on_stop.load(std::memory_order_relaxed)}};
+    stages.push_back(std::move(score));
+  }
+  return stages;
 }
 
 std::size_t ShardWorker::step(bool flush_all) {

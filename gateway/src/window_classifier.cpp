@@ -1,15 +1,9 @@
 #include "sensorgate/gateway/window_classifier.hpp"
 
+#include "sensorgate/common/counter.hpp"
 #include "sensorgate/uplink/summary_features.hpp"
 
 namespace sensorgate {
-namespace {
-
-void bump(std::atomic<std::uint64_t>& counter) {
-  counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-}
-
-}  // namespace
 
 void WindowClassifier::apply(uplink::WindowSummaryRecord& window) {
   if (labels_ != nullptr) {

@@ -2,6 +2,7 @@
 // (16-frame chunks across hundreds of devices), so the parallelism is in the number of
 // outputs, not in long reductions.
 #include <cuda_runtime.h>
+#include <cstdio>
 
 #include "block_stats_device.cuh"
 #include "cuda_check.cuh"
@@ -60,10 +61,24 @@ bool device_available() {
   return cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
 }
 
+bool describe_device(char* name, std::size_t name_size, int* driver_version) {
+  cudaDeviceProp prop{};
+  if (!device_available() || cudaGetDeviceProperties(&prop, 0) != cudaSuccess) return false;
+  std::snprintf(name, name_size, "%s", prop.name);
+  *driver_version = 0;
+  cudaDriverGetVersion(driver_version);
+  return true;
+}
+
 BlockStatsDevice::BlockStatsDevice() {
   cudaStream_t stream = nullptr;
   check(cudaStreamCreate(&stream), "cudaStreamCreate");
   stream_ = stream;
+  for (auto& e : events_) {
+    cudaEvent_t event = nullptr;
+    check(cudaEventCreate(&event), "cudaEventCreate");
+    e = event;
+  }
 }
 
 BlockStatsDevice::~BlockStatsDevice() {
@@ -72,6 +87,7 @@ BlockStatsDevice::~BlockStatsDevice() {
   cudaFree(d_out_);
   cudaFree(d_edges_);
   cudaFree(d_histogram_);
+  for (auto* e : events_) cudaEventDestroy(static_cast<cudaEvent_t>(e));
   cudaStreamDestroy(static_cast<cudaStream_t>(stream_));
 }
 
@@ -83,6 +99,8 @@ void BlockStatsDevice::run(const float* samples, std::size_t n_samples, const Sl
   reserve(d_samples_, cap_samples_, n_samples);
   reserve(d_slots_, cap_slots_, n_slots);
   reserve(d_out_, cap_out_, n_slots);
+  auto event = [this](int i) { return static_cast<cudaEvent_t>(events_[i]); };
+  check(cudaEventRecord(event(0), stream), "record event");
   if (n_edges > 0) {
     reserve(d_edges_, cap_edges_, n_edges);
     reserve(d_histogram_, cap_histogram_, n_counts);
@@ -93,17 +111,25 @@ void BlockStatsDevice::run(const float* samples, std::size_t n_samples, const Sl
         "copy samples to device");
   check(cudaMemcpyAsync(d_slots_, slots, n_slots * sizeof(Slot), cudaMemcpyHostToDevice, stream),
         "copy slots to device");
+  check(cudaEventRecord(event(1), stream), "record event");
   constexpr std::uint32_t kThreads = 256;
   const auto n = static_cast<std::uint32_t>(n_slots);
   block_stats_kernel<<<(n + kThreads - 1) / kThreads, kThreads, 0, stream>>>(
       d_samples_, d_slots_, d_out_, n, d_edges_, static_cast<std::uint32_t>(n_edges), d_histogram_);
   check(cudaGetLastError(), "kernel launch");
+  check(cudaEventRecord(event(2), stream), "record event");
   check(cudaMemcpyAsync(out, d_out_, n_slots * sizeof(Result), cudaMemcpyDeviceToHost, stream), "copy results to host");
   if (n_counts > 0) {
     check(cudaMemcpyAsync(histogram, d_histogram_, n_counts * sizeof(std::uint32_t), cudaMemcpyDeviceToHost, stream),
           "copy histogram to host");
   }
+  check(cudaEventRecord(event(3), stream), "record event");
   check(cudaStreamSynchronize(stream), "synchronize");
+  float upload_ms = 0;
+  float download_ms = 0;
+  check(cudaEventElapsedTime(&upload_ms, event(0), event(1)), "event time");
+  check(cudaEventElapsedTime(&download_ms, event(2), event(3)), "event time");
+  last_transfer_ms_ = upload_ms + download_ms;
 }
 
 }  // namespace sensorgate::kernels::cuda

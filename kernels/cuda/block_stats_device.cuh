@@ -25,6 +25,9 @@ struct Result {
 /// True when a CUDA driver and at least one GPU are usable.
 bool device_available();
 
+/// The first GPU's name and the driver version ("13.0"); false without a usable GPU.
+bool describe_device(char* name, std::size_t name_size, int* driver_version);
+
 /// Device buffers and a stream, reused across calls; grows as needed.
 class BlockStatsDevice {
  public:
@@ -39,8 +42,14 @@ class BlockStatsDevice {
   void run(const float* samples, std::size_t n_samples, const Slot* slots, std::size_t n_slots, const float* edges,
            std::size_t n_edges, Result* out, std::uint32_t* histogram);
 
+  /// Milliseconds the last run() spent copying host->device and device->host, from CUDA
+  /// events around the copies (the stage metrics' transfer time).
+  [[nodiscard]] float last_transfer_ms() const { return last_transfer_ms_; }
+
  private:
   void* stream_ = nullptr;
+  void* events_[4] = {nullptr, nullptr, nullptr, nullptr};  // before/after uploads, before/after downloads
+  float last_transfer_ms_ = 0;
   float* d_samples_ = nullptr;
   Slot* d_slots_ = nullptr;
   Result* d_out_ = nullptr;

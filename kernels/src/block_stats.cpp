@@ -53,6 +53,9 @@ std::unique_ptr<BlockStatsBackend> make_cpu_backend() {
 bool cuda_backend_available() {
   return false;
 }
+std::optional<GpuDescription> describe_gpu() {
+  return std::nullopt;
+}
 std::unique_ptr<BlockStatsBackend> make_cuda_backend() {
   throw std::runtime_error("this build of sensorgate has no CUDA backend (configure with SENSORGATE_CUDA=ON)");
 }
@@ -71,6 +74,9 @@ class FailoverBlockStats final : public BlockStatsBackend {
     return primary_ != nullptr ? primary_->name() : std::string_view("cpu (failover)");
   }
   [[nodiscard]] const FailoverCounters* failover_counters() const override { return &switch_.counters(); }
+  [[nodiscard]] std::chrono::nanoseconds last_transfer_time() const override {
+    return primary_ != nullptr ? primary_->last_transfer_time() : std::chrono::nanoseconds::zero();
+  }
 
   void compute(std::span<const BlockJob> jobs, std::span<const float> edges, std::span<Moments> moments,
                std::span<std::uint32_t> histogram) override {

@@ -1,8 +1,10 @@
 // BlockStatsBackend on a CUDA GPU: stages every job of the tick into one buffer so the
 // tick costs one host->device copy, one kernel launch and one device->host copy.
 #include <algorithm>
+#include <array>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "../cuda/block_stats_device.cuh"
@@ -14,6 +16,9 @@ namespace {
 class CudaBackend final : public BlockStatsBackend {
  public:
   [[nodiscard]] std::string_view name() const override { return "cuda"; }
+  [[nodiscard]] std::chrono::nanoseconds last_transfer_time() const override {
+    return std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(device_.last_transfer_ms()) * 1e6));
+  }
 
   void compute(std::span<const BlockJob> jobs, std::span<const float> edges, std::span<Moments> moments,
                std::span<std::uint32_t> histogram) override {
@@ -56,6 +61,13 @@ class CudaBackend final : public BlockStatsBackend {
 
 bool cuda_backend_available() {
   return cuda::device_available();
+}
+
+std::optional<GpuDescription> describe_gpu() {
+  std::array<char, 256> name{};
+  int driver = 0;
+  if (!cuda::describe_device(name.data(), name.size(), &driver)) return std::nullopt;
+  return GpuDescription{name.data(), std::to_string(driver / 1000) + "." + std::to_string(driver % 1000 / 10)};
 }
 
 std::unique_ptr<BlockStatsBackend> make_cuda_backend() {

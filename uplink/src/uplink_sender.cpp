@@ -4,17 +4,11 @@
 
 #include <algorithm>
 
+#include "sensorgate/common/counter.hpp"
 #include "sensorgate/common/runtime.hpp"
 #include "sensorgate/uplink/codec.hpp"
 
 namespace sensorgate::uplink {
-namespace {
-
-void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
-  counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
-}
-
-}  // namespace
 
 UplinkSender::UplinkSender(zmq::context_t& context, UplinkSenderOptions options, std::vector<UplinkRing*> inputs)
     : options_(std::move(options)), inputs_(std::move(inputs)), socket_(context, zmq::socket_type::dealer) {
@@ -31,7 +25,7 @@ UplinkSender::UplinkSender(zmq::context_t& context, UplinkSenderOptions options,
     spool_ = std::make_unique<DiskSpool>(*options_.spool);
     // What a previous run left unacknowledged goes first, in order, under the rate limit.
     for (auto& record : spool_->take_recovered())
-      in_flight_.emplace(record.sequence, Pending{std::move(record.bytes), {}});
+      in_flight_.emplace(record.sequence, Pending{std::move(record.bytes), std::chrono::steady_clock::now()});
     next_sequence_ = std::max<std::uint64_t>(next_sequence_, spool_->highest_recovered_sequence() + 1);
     counters_.in_flight.store(in_flight_.size(), std::memory_order_relaxed);
   }
@@ -43,17 +37,24 @@ void UplinkSender::finish(std::chrono::steady_clock::time_point deadline) {
 }
 
 bool UplinkSender::drain_inputs() {
-  bool any = false;
+  std::uint64_t drained = 0;
   const auto now_ns = wall_clock_ns();
+  StageTimer timer(uplink_stage_);
   for (auto* ring : inputs_) {
     UplinkRecord record;
     while (in_flight_.size() < options_.max_in_flight && ring->try_pop(record)) {
       enqueue(record, now_ns);
-      any = true;
+      ++drained;
     }
   }
+  const bool any = drained > 0;
+  if (any) timer.finish(drained);
   // Durable (as the fsync policy says) before any of it is sent.
-  if (spool_ && any) spool_->flush(std::chrono::steady_clock::now());
+  if (spool_ && any) {
+    StageTimer flush(spool_stage_);
+    spool_->flush(std::chrono::steady_clock::now());
+    flush.finish(0);
+  }
   counters_.in_flight.store(in_flight_.size(), std::memory_order_relaxed);
   return any;
 }
@@ -62,11 +63,14 @@ void UplinkSender::enqueue(const UplinkRecord& record, std::int64_t now_ns) {
   const std::uint64_t seq = next_sequence_++;
   auto bytes = encode_uplink_record(options_.gateway_id, seq, now_ns, record);
   if (spool_) {
+    StageTimer timer(spool_stage_);
     for (const auto dropped : spool_->append(seq, bytes)) {
       if (in_flight_.erase(dropped) > 0) bump(counters_.dropped_overflow);
     }
+    timer.finish(1);
+    spool_stage_.add_io(1, bytes.size());
   }
-  in_flight_.emplace(seq, Pending{std::move(bytes), {}});
+  in_flight_.emplace(seq, Pending{std::move(bytes), std::chrono::steady_clock::now()});
 }
 
 void UplinkSender::handle_command(std::span<const std::uint8_t> bytes) {
@@ -102,7 +106,12 @@ void UplinkSender::send_due(std::chrono::steady_clock::time_point now) {
     if (!take_send_token(now)) return;
     zmq::message_t msg(pending.bytes.data(), pending.bytes.size());
     if (!socket_.send(msg, zmq::send_flags::dontwait)) return;  // collector not connected: retry later
+    uplink_stage_.add_io(1, pending.bytes.size());
     pending.last_sent = now;
+    if (first) {
+      pending.first_sent = now;
+      uplink_stage_.record_queue_wait(now - pending.enqueued);
+    }
     bump(first ? counters_.sent : counters_.resent);
   }
 }
@@ -124,12 +133,36 @@ void UplinkSender::receive_acks(std::chrono::milliseconds wait) {
       spdlog::warn("uplink: ignoring ack: {}", ack ? "addressed to gateway '" + ack->gateway_id + "'" : error);
       continue;
     }
+    const auto now = std::chrono::steady_clock::now();
     for (auto seq : ack->sequences) {
-      if (in_flight_.erase(seq) > 0) bump(counters_.acked);
+      if (const auto it = in_flight_.find(seq); it != in_flight_.end()) {
+        if (it->second.first_sent != std::chrono::steady_clock::time_point{}) {
+          ack_round_trip_.record(now - it->second.first_sent);
+        }
+        in_flight_.erase(it);
+        bump(counters_.acked);
+      }
       if (spool_) spool_->ack(seq);
     }
   }
   counters_.in_flight.store(in_flight_.size(), std::memory_order_relaxed);
+}
+
+std::vector<StageSnapshot> UplinkSender::stage_snapshots() const {
+  auto uplink = uplink_stage_.snapshot();
+  uplink.drops = {{"resent_messages", counters_.resent.load(std::memory_order_relaxed)},
+                  {"bad_acks", counters_.bad_acks.load(std::memory_order_relaxed)},
+                  {"bad_commands", counters_.bad_commands.load(std::memory_order_relaxed)}};
+  std::vector<StageSnapshot> stages{std::move(uplink)};
+  if (spool_) {
+    auto spool = spool_stage_.snapshot();
+    const auto& c = spool_->counters();
+    spool.drops = {{"dropped_overflow_records", c.dropped_overflow.load(std::memory_order_relaxed)},
+                   {"corrupt_records", c.corrupt_records.load(std::memory_order_relaxed)}};
+    spool.spill_bytes = c.bytes.load(std::memory_order_relaxed);
+    stages.push_back(std::move(spool));
+  }
+  return stages;
 }
 
 std::size_t UplinkSender::run() {

@@ -17,12 +17,12 @@
 #include "sensorgate/sim/anomaly_injector.hpp"
 #include "sensorgate/sim/label_writer.hpp"
 #include "sensorgate/sim/recording.hpp"
+#include "sensorgate/sim/signal_input.hpp"
 #include "sensorgate/sim/synthetic_eeg.hpp"
 
 namespace sensorgate::evaluation {
 namespace {
 
-constexpr std::string_view kSyntheticPrefix = "synthetic:";
 constexpr std::string_view kDeviceId = "eval";
 /// T0, where the inputs start: a round time far from 0, so the reference fits before it.
 constexpr std::int64_t kInputStartNs = 1'000'000'000'000'000'000;
@@ -35,37 +35,19 @@ struct Stream {
   [[nodiscard]] std::size_t frames() const { return channels == 0 ? 0 : samples.size() / channels; }
 };
 
-double synthetic_seconds(const std::string& spec) {
-  const std::string text = spec.substr(kSyntheticPrefix.size());
-  std::size_t used = 0;
-  double seconds = 0;
-  try {
-    seconds = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  // The stream is generated into memory (16 x 256 floats a second: 1.4 GB a day).
-  if (used != text.size() || !(seconds > 0) || seconds > 86400.0) {
-    throw std::runtime_error("\"" + spec + "\": expected synthetic:SECONDS with 0 < SECONDS <= 86400");
-  }
-  return seconds;
-}
-
 /// Appends `spec` to `stream`; synthetic inputs also append their anomalies (frames
 /// relative to the stream start) to `injected`.
 void append(Stream& stream, const std::string& spec, bool reference, const EvaluateOptions& options,
             std::vector<sim::InjectedAnomaly>& injected) {
-  std::uint16_t channels = 0;
-  double rate = 0;
-  std::vector<float> samples;
-  if (spec.starts_with(kSyntheticPrefix)) {
-    const sim::SignalShape shape;
-    channels = shape.channels;
-    rate = shape.sample_rate_hz;
-    const auto frames = static_cast<std::size_t>(std::llround(synthetic_seconds(spec) * rate));
-    samples.resize(frames * channels);
-    // Reference and input get different seeds: the reference must not be the input's twin.
-    sim::SyntheticEeg(options.seed + (reference ? 1000 : 0), 0, shape).generate(samples);
+  sim::ReadOptions read;
+  read.sample_rate_hz = options.file_rate_hz;
+  read.channel_spec = options.channels;
+  // Reference and input get different seeds: the reference must not be the input's twin.
+  auto input = sim::read_signal_input(spec, read, options.seed + (reference ? 1000 : 0));
+  const std::uint16_t channels = input.channels;
+  const double rate = input.rate_hz;
+  auto& samples = input.samples;
+  if (sim::is_synthetic_spec(spec)) {
     if (!reference) {
       sim::AnomalyOptions anomalies;
       anomalies.rate_per_hour = options.anomaly_rate_per_hour;
@@ -78,17 +60,6 @@ void append(Stream& stream, const std::string& spec, bool reference, const Evalu
       });
       injector.apply(samples, 0);
     }
-  } else {
-    sim::ReadOptions read;
-    read.sample_rate_hz = options.file_rate_hz;
-    read.channel_spec = options.channels;
-    auto recording = sim::read_recording(spec, read);
-    channels = static_cast<std::uint16_t>(recording.channels());
-    rate = recording.sample_rate_hz;
-    samples = std::move(recording.samples);
-  }
-  if (channels == 0 || channels > kernels::kMaxChannels) {
-    throw std::runtime_error(spec + ": " + std::to_string(channels) + " channels (1-256 supported)");
   }
   if (stream.channels == 0) {
     stream.channels = channels;
@@ -276,7 +247,7 @@ EvaluationSummary run_evaluation(const EvaluateOptions& options) {
   if (options.labels) {
     labels = read_labels(*options.labels);
   } else if (!injected.empty() || std::any_of(options.inputs.begin(), options.inputs.end(),
-                                              [](const std::string& s) { return s.starts_with(kSyntheticPrefix); })) {
+                                              [](const std::string& s) { return sim::is_synthetic_spec(s); })) {
     // Synthetic inputs: their ground truth, written out in the simulator's format.
     const auto path = options.out_dir / "labels.csv";
     {

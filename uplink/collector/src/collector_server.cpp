@@ -6,15 +6,12 @@
 #include <map>
 #include <vector>
 
+#include "sensorgate/common/counter.hpp"
 #include "sensorgate/common/runtime.hpp"
 #include "sensorgate/uplink/codec.hpp"
 
 namespace sensorgate::collector {
 namespace {
-
-void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
-  counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
-}
 
 /// With CurveZMQ, the ZAP user id of the connection is the allow-list name of the
 /// gateway's key (or the key itself when it has no name): a named key may only send as
@@ -57,6 +54,7 @@ void CollectorServer::run(const std::atomic<bool>& stop) {
   std::vector<StoredRawFrames> raw_frames;
   std::vector<Received> received;
   std::vector<std::pair<std::string, uplink::ModelStatusRecord>> answers;
+  std::map<std::string, GatewayActivity> activity;
   auto last_bad_log = std::chrono::steady_clock::time_point{};
   while (!stop.load(std::memory_order_relaxed)) {
     deliver_pushes(std::chrono::steady_clock::now());
@@ -69,7 +67,10 @@ void CollectorServer::run(const std::atomic<bool>& stop) {
     raw_frames.clear();
     received.clear();
     answers.clear();
-    const auto batch_end = std::chrono::steady_clock::now() + options_.batch_max_wait;
+    activity.clear();
+    std::uint64_t batch_bytes = 0;
+    const auto batch_start = std::chrono::steady_clock::now();
+    const auto batch_end = batch_start + options_.batch_max_wait;
     while (received.size() < options_.batch_max_messages && std::chrono::steady_clock::now() < batch_end) {
       zmq::message_t routing_id;
       zmq::message_t payload;
@@ -111,6 +112,16 @@ void CollectorServer::run(const std::atomic<bool>& stop) {
         continue;
       }
       bump(counters_.messages);
+      batch_bytes += payload.size();
+      auto& seen = activity[decoded->gateway_id];
+      ++seen.messages;
+      seen.last_sequence = std::max(seen.last_sequence, decoded->sequence);
+      if (decoded->window) {
+        ++seen.windows;
+        seen.rows += decoded->window->channels.size();
+      } else if (decoded->event) {
+        ++seen.events;
+      }
       received.push_back({routing_id.to_string(), decoded->gateway_id, decoded->sequence});
       routing_ids_[decoded->gateway_id] = routing_id.to_string();
       if (decoded->model_status) {
@@ -124,7 +135,10 @@ void CollectorServer::run(const std::atomic<bool>& stop) {
       }
     }
     if (received.empty()) continue;
+    merge_activity(activity);
 
+    const auto commit_start = std::chrono::steady_clock::now();
+    store_stage_.record_queue_wait(commit_start - batch_start);
     try {
       if (!windows.empty()) {
         std::uint64_t rows = 0;
@@ -136,6 +150,11 @@ void CollectorServer::run(const std::atomic<bool>& stop) {
       if (!events.empty()) bump(counters_.event_rows_stored, store_.store_events(events));
       if (!raw_frames.empty()) bump(counters_.raw_frames_stored, store_.store_raw_frames(raw_frames));
       for (const auto& [gateway_id, status] : answers) record_answer(gateway_id, status);
+      store_stage_.record_batch(std::chrono::steady_clock::now() - commit_start, received.size());
+      const auto transactions = static_cast<std::uint64_t>(!windows.empty()) +
+                                static_cast<std::uint64_t>(!events.empty()) +
+                                static_cast<std::uint64_t>(!raw_frames.empty()) + answers.size();
+      store_stage_.add_io(transactions, batch_bytes);
     } catch (const std::exception& e) {
       bump(counters_.store_failures);
       spdlog::error("collector: storing a batch of {} messages failed, not acknowledged: {}", received.size(),
@@ -153,6 +172,35 @@ void CollectorServer::run(const std::atomic<bool>& stop) {
       bump(counters_.acks_sent);
     }
   }
+}
+
+void CollectorServer::merge_activity(const std::map<std::string, GatewayActivity>& batch) {
+  const auto now = wall_clock_ns();
+  const std::lock_guard lock(gateways_mutex_);
+  for (const auto& [id, seen] : batch) {
+    auto& total = gateways_[id];
+    total.messages += seen.messages;
+    total.windows += seen.windows;
+    total.events += seen.events;
+    total.rows += seen.rows;
+    total.last_seen_ns = now;
+    total.last_sequence = std::max(total.last_sequence, seen.last_sequence);
+  }
+}
+
+std::map<std::string, GatewayActivity> CollectorServer::gateways() const {
+  const std::lock_guard lock(gateways_mutex_);
+  return gateways_;
+}
+
+StageSnapshot CollectorServer::store_stage() const {
+  auto s = store_stage_.snapshot();
+  const auto load = [](const std::atomic<std::uint64_t>& c) { return c.load(std::memory_order_relaxed); };
+  s.drops = {{"bad_messages", load(counters_.bad_messages)},
+             {"wrong_gateway_id", load(counters_.wrong_gateway_id)},
+             {"duplicate_rows", load(counters_.rows_duplicate)},
+             {"store_failures", load(counters_.store_failures)}};
+  return s;
 }
 
 void CollectorServer::record_answer(const std::string& gateway_id, const uplink::ModelStatusRecord& status) {

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "sensorgate/collector/collector_http.hpp"
 #include "sensorgate/collector/collector_server.hpp"
 #include "sensorgate/collector/store.hpp"
 #include "sensorgate/common/cli.hpp"
@@ -20,6 +21,7 @@ namespace {
 struct Settings {
   sensorgate::collector::CollectorOptions server;
   std::string db_url;  ///< a SQLite path (or sqlite:PATH) or a postgresql:// URL
+  sensorgate::HttpConfig http;
   std::chrono::seconds stats_interval{10};
   std::string log_level;
 };
@@ -54,6 +56,7 @@ Settings read_settings(sensorgate::ConfigFile& config) {
   // storage.url names either backend; storage.sqlite_path (older configurations) is the
   // default when it is not set.
   s.db_url = config.get_string("storage.url", config.get_string("storage.sqlite_path", "sensorgate.sqlite"));
+  s.http = sensorgate::HttpConfig::from(config);
   s.stats_interval = std::chrono::seconds(config.get_int("log.stats_interval_s", 10, 0, 86'400));
   s.log_level = config.get_choice("log.level", "info", {"trace", "debug", "info", "warn", "error", "off"});
   config.reject_unknown_keys();
@@ -67,6 +70,10 @@ int run(int argc, char** argv) {
   common.add_to(app);
   std::optional<std::string> bind;
   std::optional<std::string> db;
+  std::optional<std::int64_t> http_port;
+  app.add_option("--http-port", http_port,
+                 "serve /metrics, the JSON API and the fleet dashboard on this port, 0 = off (http.port; bound to "
+                 "http.bind, 127.0.0.1 by default)");
   app.add_option("--bind", bind, "ZeroMQ endpoint to bind (collector.bind), e.g. tcp://127.0.0.1:5560");
   app.add_option("--db", db,
                  "SQLite database file or postgresql://user@host:port/db URL (storage.url), e.g. "
@@ -83,6 +90,7 @@ int run(int argc, char** argv) {
     auto config = common.load_config();
     if (bind) config.set_override("collector.bind", *bind, "--bind");
     if (db) config.set_override("storage.url", *db, "--db");
+    if (http_port) config.set_override("http.port", *http_port, "--http-port");
     settings = read_settings(config);
   } catch (const sensorgate::ConfigError& e) {
     return sensorgate::report_config_error(e);
@@ -111,6 +119,11 @@ int run(int argc, char** argv) {
                      : std::string("plaintext"),
                  store.describe(), store.schema_version(), store.count_window_rows(), store.count_event_rows());
 
+    std::optional<sensorgate::collector::CollectorHttp> http;
+    if (settings.http.port != 0) {
+      http.emplace(server, settings.http, settings.db_url);
+      http->start();
+    }
     std::atomic<bool> stop{false};
     std::thread worker([&] { server.run(stop); });
     const auto& c = server.counters();
@@ -132,6 +145,7 @@ int run(int argc, char** argv) {
     int sig = 0;
     while ((sig = stop_signal.wait_for(tick)) == 0) log_stats();
     spdlog::info("collector: signal {} received, stopping", sig);
+    if (http) http->stop();
     stop = true;
     worker.join();
     log_stats();

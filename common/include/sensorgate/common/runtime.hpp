@@ -2,6 +2,7 @@
 // Small process-level helpers shared by the three executables.
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,11 @@ std::string host_name();
 /// Sets up spdlog's default logger (stderr, timestamps, program name); `level` is one of
 /// trace|debug|info|warn|error|off. Returns false for an unknown level.
 bool init_logging(std::string_view program, std::string_view level);
+
+/// Where the dashboard's files are: `<directory of this executable>/../share/sensorgate/web`,
+/// which is /usr/share/sensorgate/web when installed and build/share/sensorgate/web in a
+/// build tree (the web bundle's output).
+std::filesystem::path default_web_root();
 
 /// "sensorgate <version> (<build type>, <compiler>)" for --version.
 std::string version_string();

@@ -19,6 +19,8 @@ struct FrameChunk {
   /// Device time of frame 0 as the device reported it. Windows use times derived from
   /// sequence numbers (DeviceClock); this one only measures the device's clock drift.
   std::int64_t first_time_ns = 0;
+  /// Steady-clock time ingest wrote the chunk: the worker measures the ring hand-off wait.
+  std::int64_t enqueued_ns = 0;
   std::uint16_t channels = 0;
   std::uint16_t frames = 0;
   std::array<float, kCapacity> samples{};  // frame-major; only frames * channels are valid

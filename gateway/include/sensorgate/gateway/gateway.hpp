@@ -22,13 +22,16 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
 #include <zmq.hpp>
 
+#include "sensorgate/common/stage_metrics.hpp"
 #include "sensorgate/gateway/device_registry.hpp"
 #include "sensorgate/gateway/gateway_config.hpp"
 #include "sensorgate/gateway/ingest_sink.hpp"
 #include "sensorgate/gateway/label_book.hpp"
 #include "sensorgate/gateway/live_model.hpp"
+#include "sensorgate/gateway/live_view.hpp"
 #include "sensorgate/gateway/model_inbox.hpp"
 #include "sensorgate/gateway/mqtt_ingest.hpp"
 #include "sensorgate/gateway/serial_ingest.hpp"
@@ -48,7 +51,9 @@ struct DeviceSnapshot {
   std::uint64_t too_old = 0;
   std::uint64_t late = 0;
   double drift_ppm = 0;
-  std::string source;  ///< the ingest source streaming it ("mqtt", "serial:/dev/ttyUSB0")
+  std::string source;         ///< the ingest source streaming it ("mqtt", "serial:/dev/ttyUSB0")
+  std::size_t ring_used = 0;  ///< chunks waiting in the device's ring (approximate)
+  std::size_t ring_capacity = 0;
 };
 
 /// Totals across the pipeline's stages at one moment, and per device.
@@ -102,7 +107,9 @@ struct GatewaySnapshot {
   std::optional<SerialStats> serial;  ///< when serial ingest is configured
 };
 
-/// The snapshot as JSON (the --stats-json file).
+/// The snapshot as a JSON object (the --stats-json file, /api/v1/summary).
+nlohmann::json snapshot_json(const GatewaySnapshot& snapshot);
+/// snapshot_json, indented.
 std::string to_json(const GatewaySnapshot& snapshot);
 
 class Gateway {
@@ -119,6 +126,14 @@ class Gateway {
   std::size_t stop();
 
   [[nodiscard]] GatewaySnapshot snapshot() const;
+  /// Every pipeline stage (ingest_decode, ring_handoff, window_stats, feature_score,
+  /// uplink, spool), each merged over its instances (workers, ingest sources).
+  [[nodiscard]] std::vector<StageSnapshot> stages() const;
+  [[nodiscard]] LatencyHistogram::Snapshot uplink_ack_round_trip() const { return uplink_->ack_round_trip(); }
+  [[nodiscard]] const LiveView& live_view() const { return live_; }
+  [[nodiscard]] const GatewayConfig& config() const { return config_; }
+  /// The block statistics backend in use ("cpu", "cuda").
+  [[nodiscard]] std::string backend_name() const;
 
  private:
   GatewayConfig config_;
@@ -126,6 +141,7 @@ class Gateway {
   DeviceRegistry registry_;
   ModelSlot models_;
   LabelBook labels_;
+  LiveView live_;
   ModelInbox inbox_;
   std::atomic<bool> ingest_stopping_{false};
   // One sink per transport: each is driven by its transport's thread only.

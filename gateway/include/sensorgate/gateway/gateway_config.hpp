@@ -7,6 +7,7 @@
 #include <string>
 
 #include "sensorgate/common/config_file.hpp"
+#include "sensorgate/common/http_config.hpp"
 #include "sensorgate/gateway/ingest_sink.hpp"
 #include "sensorgate/gateway/mqtt_ingest.hpp"
 #include "sensorgate/gateway/serial_ingest.hpp"
@@ -39,6 +40,8 @@ struct GatewayConfig {
   std::string model_dir;
   std::chrono::milliseconds shutdown_timeout{10000};
   std::chrono::milliseconds connect_timeout{10000};
+  /// The HTTP API, metrics and dashboard ([http]; off unless http.port is set).
+  HttpConfig http;
   std::chrono::seconds stats_interval{10};
   std::string log_level = "info";
 

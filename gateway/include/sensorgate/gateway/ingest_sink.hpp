@@ -15,12 +15,14 @@
 // already registered by another source is refused and counted (rejected_other_source).
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "sensorgate/common/stage_metrics.hpp"
 #include "sensorgate/gateway/device_registry.hpp"
 #include "sensorgate/gateway/frame_batch_decoder.hpp"
 
@@ -46,9 +48,17 @@ class IngestSink {
   IngestSink(DeviceRegistry& registry, FullPolicy policy, const std::atomic<bool>& stopping,
              std::string source = "ingest");
 
-  void push(const DecodedBatch& batch);
+  /// Writes the batch into its device's ring. The "ingest_decode" stage records one batch
+  /// per call: `decode_time` (what the transport spent verifying and decoding it) plus the
+  /// push itself, `wire_bytes` as its I/O (0: the samples' size).
+  void push(const DecodedBatch& batch, std::chrono::nanoseconds decode_time = std::chrono::nanoseconds::zero(),
+            std::size_t wire_bytes = 0);
+  /// A payload the transport could not decode: counted as I/O of the stage.
+  void count_bad_payload(std::size_t wire_bytes) { stage_.add_io(1, wire_bytes); }
 
   [[nodiscard]] const IngestCounters& counters() const { return counters_; }
+  /// The "ingest_decode" stage with this sink's drops (refused batches, frames given up at stop).
+  [[nodiscard]] StageSnapshot stage_snapshot() const;
   [[nodiscard]] const std::string& source() const { return source_; }
 
  private:
@@ -65,6 +75,7 @@ class IngestSink {
   };
   std::unordered_map<std::string, DeviceStream*, IdHash, std::equal_to<>> by_id_;
   IngestCounters counters_;
+  StageMetrics stage_{"ingest_decode", "frames"};
 };
 
 }  // namespace sensorgate

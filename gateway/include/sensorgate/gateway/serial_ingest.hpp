@@ -123,10 +123,6 @@ class SerialIngest {
   void arm_flush_timer();
   void on_openbci_frame(const OpenBciFrame& frame);
   void on_framed_payload(std::span<const std::uint8_t> payload);
-  static void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
-    counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
-  }
-
   SerialIngestOptions options_;
   IngestSink& sink_;
   std::unique_ptr<Io> io_;

@@ -18,9 +18,11 @@
 #include <span>
 #include <vector>
 
+#include "sensorgate/common/stage_metrics.hpp"
 #include "sensorgate/gateway/anomaly_stage.hpp"
 #include "sensorgate/gateway/device_clock.hpp"
 #include "sensorgate/gateway/device_registry.hpp"
+#include "sensorgate/gateway/live_view.hpp"
 #include "sensorgate/gateway/raw_frame_capture.hpp"
 #include "sensorgate/gateway/sequence_tracker.hpp"
 #include "sensorgate/gateway/window_aggregator.hpp"
@@ -52,6 +54,8 @@ struct WorkerOptions {
   /// null: none (set by Gateway, which owns both).
   const ModelSlot* models = nullptr;
   const LabelBook* labels = nullptr;
+  /// Where emitted windows and events are shown to the HTTP API; null: nowhere.
+  LiveView* live_view = nullptr;
   /// Capture mode: uplink the accepted frames themselves too (capture.raw_frames), in
   /// records of up to this many frames; 0 = off.
   std::size_t capture_frames_per_record = 0;
@@ -101,6 +105,11 @@ class ShardWorker {
   [[nodiscard]] std::string_view scoring_backend_name() const;
   [[nodiscard]] const kernels::FailoverCounters* scoring_counters() const;
   [[nodiscard]] const ClassifierCounters& classifier_counters() const { return classifier_.counters(); }
+  /// This worker's stages with their drops: "ring_handoff" (queue wait: how long the oldest
+  /// chunk of a device waited in its ring when the worker took it), "window_stats"
+  /// (sequence tracking, panes, the statistics backend, window close; per tick with data)
+  /// and "feature_score" (anomaly features and the scoring backend; per tick with windows).
+  [[nodiscard]] std::vector<StageSnapshot> stage_snapshots() const;
 
  private:
   struct DeviceState {
@@ -156,6 +165,9 @@ class ShardWorker {
   std::uint64_t events_dropped_ = 0;
   std::uint64_t uplink_waits_ = 0;
   std::uint64_t frames_dropped_oldest_ = 0;
+  StageMetrics handoff_stage_{"ring_handoff", "chunks"};
+  StageMetrics stats_stage_{"window_stats", "frames"};
+  StageMetrics score_stage_{"feature_score", "windows"};
   const std::atomic<bool>* stop_ = nullptr;
   const std::atomic<std::int64_t>* stop_deadline_ns_ = nullptr;
   WorkerCounters counters_;

@@ -5,10 +5,13 @@
 // Per block and channel it produces the Moments and, when histogram edges are given, the
 // histogram counts.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "sensorgate/kernels/failover.hpp"
@@ -48,6 +51,9 @@ class BlockStatsBackend {
   [[nodiscard]] virtual std::string_view name() const = 0;
   /// The failover counters of a backend made by make_failover_backend(); null otherwise.
   [[nodiscard]] virtual const FailoverCounters* failover_counters() const { return nullptr; }
+  /// Host<->device copy time of the last compute() (0 on the CPU): the stage metrics split
+  /// a tick into compute and transfer with it.
+  [[nodiscard]] virtual std::chrono::nanoseconds last_transfer_time() const { return {}; }
 
   /// For every job and channel: Moments into `moments[out_offset + c]` and, when `edges`
   /// is not empty, histogram counts into `histogram[(out_offset + c) * bins ...]`
@@ -62,6 +68,13 @@ std::unique_ptr<BlockStatsBackend> make_cpu_backend();
 
 /// True when this build has the CUDA backend and a usable GPU is present.
 bool cuda_backend_available();
+
+/// The GPU this process would use (CUDA builds with a usable GPU), for the environment report.
+struct GpuDescription {
+  std::string model;
+  std::string driver;  ///< CUDA driver API version, e.g. "13.0"
+};
+std::optional<GpuDescription> describe_gpu();
 
 /// The CUDA backend; throws std::runtime_error when the build lacks it or no GPU is usable.
 std::unique_ptr<BlockStatsBackend> make_cuda_backend();

@@ -23,6 +23,7 @@
 #include <zmq.hpp>
 
 #include "sensorgate/common/spsc_ring.hpp"
+#include "sensorgate/common/stage_metrics.hpp"
 #include "sensorgate/uplink/codec.hpp"
 #include "sensorgate/uplink/curve_security.hpp"
 #include "sensorgate/uplink/disk_spool.hpp"
@@ -79,11 +80,18 @@ class UplinkSender {
   [[nodiscard]] const UplinkCounters& counters() const { return counters_; }
   /// The spool's counters; null without a spool.
   [[nodiscard]] const DiskSpoolCounters* spool_counters() const { return spool_ ? &spool_->counters() : nullptr; }
+  /// The "uplink" stage (encode and send; its queue wait is the time from taking a record
+  /// off a worker's ring to its first send) and, with a spool, the "spool" stage.
+  [[nodiscard]] std::vector<StageSnapshot> stage_snapshots() const;
+  /// Time from a message's first send to its acknowledgement (collector commit included).
+  [[nodiscard]] LatencyHistogram::Snapshot ack_round_trip() const { return ack_round_trip_.snapshot(); }
 
  private:
   struct Pending {
     std::vector<std::uint8_t> bytes;
-    std::chrono::steady_clock::time_point last_sent{};  // epoch: not sent yet
+    std::chrono::steady_clock::time_point enqueued{};
+    std::chrono::steady_clock::time_point first_sent{};  // epoch: not sent yet
+    std::chrono::steady_clock::time_point last_sent{};
   };
 
   bool drain_inputs();
@@ -106,6 +114,9 @@ class UplinkSender {
   std::atomic<bool> finishing_{false};
   std::atomic<std::int64_t> deadline_ns_{0};
   UplinkCounters counters_;
+  StageMetrics uplink_stage_{"uplink", "messages"};
+  StageMetrics spool_stage_{"spool", "records"};
+  LatencyHistogram ack_round_trip_;
 };
 
 }  // namespace sensorgate::uplink

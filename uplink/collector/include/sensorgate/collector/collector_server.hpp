@@ -16,12 +16,14 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 
 #include <zmq.hpp>
 
 #include "sensorgate/collector/store.hpp"
+#include "sensorgate/common/stage_metrics.hpp"
 #include "sensorgate/uplink/curve_security.hpp"
 
 namespace sensorgate::collector {
@@ -54,6 +56,16 @@ struct CollectorCounters {
   std::atomic<std::uint64_t> wrong_gateway_id{0};  ///< messages whose gateway id is not their key's name
 };
 
+/// What one gateway has sent (the fleet view).
+struct GatewayActivity {
+  std::uint64_t messages = 0;
+  std::uint64_t windows = 0;
+  std::uint64_t events = 0;
+  std::uint64_t rows = 0;  ///< window rows received (one per channel), redeliveries included
+  std::int64_t last_seen_ns = 0;
+  std::uint64_t last_sequence = 0;
+};
+
 class CollectorServer {
  public:
   CollectorServer(zmq::context_t& context, CollectorOptions options, Store& store);
@@ -67,18 +79,27 @@ class CollectorServer {
   [[nodiscard]] const CollectorCounters& counters() const { return counters_; }
   /// CurveZMQ admissions and refusals; null in plaintext.
   [[nodiscard]] const uplink::ZapCounters* zap_counters() const { return zap_ ? &zap_->counters() : nullptr; }
+  /// The "store" stage: run time of each batch's commit, queue wait from a batch's first
+  /// message to its commit (batching delay), one I/O operation per transaction.
+  [[nodiscard]] StageSnapshot store_stage() const;
+  /// Per gateway id, what it has sent (any thread).
+  [[nodiscard]] std::map<std::string, GatewayActivity> gateways() const;
 
  private:
   CollectorOptions options_;
   /// Sends the pending pushes that are due (see above).
   void deliver_pushes(std::chrono::steady_clock::time_point now);
   void record_answer(const std::string& gateway_id, const uplink::ModelStatusRecord& status);
+  void merge_activity(const std::map<std::string, GatewayActivity>& batch);
 
   Store& store_;
   std::unique_ptr<uplink::ZapAuthenticator> zap_;  // before socket_: it must exist when the socket binds
   zmq::socket_t socket_;
   CollectorCounters counters_;
-  std::map<std::string, std::string> routing_ids_;  // gateway id -> its socket's routing id
+  StageMetrics store_stage_{"store", "messages"};
+  mutable std::mutex gateways_mutex_;
+  std::map<std::string, GatewayActivity> gateways_;  // under gateways_mutex_, merged once per batch
+  std::map<std::string, std::string> routing_ids_;   // gateway id -> its socket's routing id
   struct SentPush {
     std::chrono::steady_clock::time_point at;
     bool broadcast = false;  // the request names every gateway ("*"): never completed by one answer
