@@ -138,6 +138,7 @@ GatewaySnapshot Gateway::snapshot() const {
     s.spool_recovered = spool->recovered.load();
     s.spool_dropped_overflow = u.dropped_overflow.load();
     s.spool_corrupt = spool->corrupt_records.load();
+    s.spool_write_failures = spool->write_failures.load();
   }
   s.devices = registry_.size();
   for (std::size_t i = 0; i < s.devices; ++i) {
@@ -224,6 +225,7 @@ nlohmann::json snapshot_json(const GatewaySnapshot& s) {
                         {"spool_recovered", s.spool_recovered},
                         {"spool_dropped_overflow", s.spool_dropped_overflow},
                         {"spool_corrupt", s.spool_corrupt},
+                        {"spool_write_failures", s.spool_write_failures},
                         {"models_accepted", s.models_accepted},
                         {"models_rejected", s.models_rejected},
                         {"model_rollbacks", s.model_rollbacks},

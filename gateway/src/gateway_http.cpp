@@ -256,6 +256,8 @@ std::string GatewayHttp::metrics() const {
   counter("spool_dropped_overflow_records_total", "Messages dropped by the spool's size bound",
           s.spool_dropped_overflow);
   counter("spool_corrupt_records_total", "Corrupt spool records skipped at start", s.spool_corrupt);
+  counter("spool_write_failures_total", "Spool appends and fsyncs that failed (disk full, I/O error)",
+          s.spool_write_failures);
   counter("models_accepted_total", "Pushed models verified and put live", s.models_accepted);
   counter("models_rejected_total", "Pushed models refused", s.models_rejected);
   counter("model_rollbacks_total", "Model rollbacks", s.model_rollbacks);

@@ -48,9 +48,11 @@ void log_stats(const sensorgate::GatewaySnapshot& now, const std::string& rate) 
       "gateway: anomaly scoring: windows scored {}, unscorable {}, events {}; GPU failures {}, CPU fallback "
       "batches {}",
       now.windows_scored, now.windows_unscorable, now.anomaly_events, now.gpu_failures, now.cpu_fallback_batches);
-  if (now.spool_bytes > 0 || now.spool_recovered > 0 || now.spool_dropped_overflow > 0) {
-    spdlog::info("gateway: spool {} bytes, recovered {}, dropped (size bound) {}, corrupt {}", now.spool_bytes,
-                 now.spool_recovered, now.spool_dropped_overflow, now.spool_corrupt);
+  if (now.spool_bytes > 0 || now.spool_recovered > 0 || now.spool_dropped_overflow > 0 ||
+      now.spool_write_failures > 0) {
+    spdlog::info("gateway: spool {} bytes, recovered {}, dropped (size bound) {}, corrupt {}, write failures {}",
+                 now.spool_bytes, now.spool_recovered, now.spool_dropped_overflow, now.spool_corrupt,
+                 now.spool_write_failures);
   }
   if (now.mqtt_connection_losses > 0) {
     spdlog::info("gateway: mqtt connects {}, connection losses {}, reconnects {}", now.mqtt_connects,

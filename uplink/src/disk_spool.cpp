@@ -166,34 +166,24 @@ void DiskSpool::close_segment() {
   fd_ = -1;
 }
 
+void DiskSpool::count_write_failure(const std::exception& e) {
+  counters_.write_failures.fetch_add(1, std::memory_order_relaxed);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_failure_log_ >= std::chrono::minutes(1)) {
+    spdlog::error("{} ({} spool write failures so far; unacknowledged messages are kept in memory only)", e.what(),
+                  counters_.write_failures.load(std::memory_order_relaxed));
+    last_failure_log_ = now;
+  }
+}
+
 std::vector<std::uint64_t> DiskSpool::append(std::uint64_t sequence, std::span<const std::uint8_t> bytes) {
   if (bytes.size() > kMaxRecordBytes) throw std::runtime_error("spool: record too large");
-  const std::uint64_t record_bytes = kHeaderBytes + bytes.size();
-  if (fd_ >= 0 && segments_.back().bytes + record_bytes > options_.segment_bytes) close_segment();
-  if (fd_ < 0) open_segment(sequence);
-  std::array<std::uint8_t, kHeaderBytes> header{};
-  store(header.data(), kMagic);
-  store(header.data() + 4, static_cast<std::uint32_t>(bytes.size()));
-  store(header.data() + 8, sequence);
-  store(header.data() + 16, record_crc(header.data(), bytes));
-  scratch_.assign(header.begin(), header.end());
-  scratch_.insert(scratch_.end(), bytes.begin(), bytes.end());
-  // One write per record: with O_APPEND a crash leaves at most one torn record at the end.
-  std::size_t done = 0;
-  while (done < scratch_.size()) {
-    const ssize_t n = ::write(fd_, scratch_.data() + done, scratch_.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail("cannot write", segments_.back().path);
-    done += static_cast<std::size_t>(n);
+  try {
+    write_record(sequence, bytes);
+  } catch (const std::runtime_error& e) {
+    count_write_failure(e);
+    return {};
   }
-  dirty_ = true;
-  Segment& current = segments_.back();
-  current.last = sequence;
-  current.bytes += record_bytes;
-  total_bytes_ += record_bytes;
-  unacked_.insert(sequence);
-  counters_.appended.fetch_add(1, std::memory_order_relaxed);
-
   std::vector<std::uint64_t> dropped;
   while (total_bytes_ > options_.max_bytes && segments_.size() > 1) {
     const Segment& oldest = segments_.front();
@@ -212,12 +202,52 @@ std::vector<std::uint64_t> DiskSpool::append(std::uint64_t sequence, std::span<c
   return dropped;
 }
 
+void DiskSpool::write_record(std::uint64_t sequence, std::span<const std::uint8_t> bytes) {
+  const std::uint64_t record_bytes = kHeaderBytes + bytes.size();
+  if (fd_ >= 0 && segments_.back().bytes + record_bytes > options_.segment_bytes) close_segment();
+  if (fd_ < 0) open_segment(sequence);
+  std::array<std::uint8_t, kHeaderBytes> header{};
+  store(header.data(), kMagic);
+  store(header.data() + 4, static_cast<std::uint32_t>(bytes.size()));
+  store(header.data() + 8, sequence);
+  store(header.data() + 16, record_crc(header.data(), bytes));
+  scratch_.assign(header.begin(), header.end());
+  scratch_.insert(scratch_.end(), bytes.begin(), bytes.end());
+  // One write per record: with O_APPEND a crash leaves at most one torn record at the end.
+  std::size_t done = 0;
+  while (done < scratch_.size()) {
+    const ssize_t n = ::write(fd_, scratch_.data() + done, scratch_.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int error = errno;
+      // Cut what was written of this record off, so the segment stays whole for recovery.
+      if (::ftruncate(fd_, static_cast<off_t>(segments_.back().bytes)) != 0) {
+        spdlog::warn("spool: cannot cut a failed write off {}", segments_.back().path.string());
+      }
+      errno = error;
+      fail("cannot write", segments_.back().path);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  dirty_ = true;
+  Segment& current = segments_.back();
+  current.last = sequence;
+  current.bytes += record_bytes;
+  total_bytes_ += record_bytes;
+  unacked_.insert(sequence);
+  counters_.appended.fetch_add(1, std::memory_order_relaxed);
+}
+
 void DiskSpool::flush(std::chrono::steady_clock::time_point now) {
   if (fd_ < 0 || !dirty_ || options_.fsync == FsyncPolicy::kNever) return;
   if (options_.fsync == FsyncPolicy::kInterval && now - last_sync_ < options_.fsync_interval) return;
-  if (::fsync(fd_) != 0) fail("cannot fsync", segments_.back().path);
-  dirty_ = false;
   last_sync_ = now;
+  if (::fsync(fd_) != 0) {
+    count_write_failure(std::runtime_error(fmt::format("spool: cannot fsync {}: {}", segments_.back().path.string(),
+                                                       std::error_code(errno, std::generic_category()).message())));
+    return;
+  }
+  dirty_ = false;
 }
 
 void DiskSpool::ack(std::uint64_t sequence) {

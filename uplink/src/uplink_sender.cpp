@@ -158,7 +158,8 @@ std::vector<StageSnapshot> UplinkSender::stage_snapshots() const {
     auto spool = spool_stage_.snapshot();
     const auto& c = spool_->counters();
     spool.drops = {{"dropped_overflow_records", c.dropped_overflow.load(std::memory_order_relaxed)},
-                   {"corrupt_records", c.corrupt_records.load(std::memory_order_relaxed)}};
+                   {"corrupt_records", c.corrupt_records.load(std::memory_order_relaxed)},
+                   {"write_failures", c.write_failures.load(std::memory_order_relaxed)}};
     spool.spill_bytes = c.bytes.load(std::memory_order_relaxed);
     stages.push_back(std::move(spool));
   }

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
+#include <csignal>
 #include <fstream>
 #include <numeric>
 #include <vector>
@@ -127,6 +130,54 @@ TEST(DiskSpool, Append_BeyondMaxBytes_OldestSegmentDroppedAndReported) {
   ASSERT_FALSE(records.empty());
   EXPECT_EQ(records.front().sequence, dropped.back() + 1);  // nothing dropped comes back
   EXPECT_EQ(records.back().sequence, 40U);
+}
+
+/// Limits the size of files this process writes (a full disk, as write() sees it) until
+/// destroyed; SIGXFSZ is ignored meanwhile, so an over-limit write fails with EFBIG.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) : old_handler_(std::signal(SIGXFSZ, SIG_IGN)) {
+    getrlimit(RLIMIT_FSIZE, &old_);
+    const rlimit limited{bytes, old_.rlim_max};
+    setrlimit(RLIMIT_FSIZE, &limited);
+  }
+  ~FileSizeLimit() {
+    setrlimit(RLIMIT_FSIZE, &old_);
+    std::signal(SIGXFSZ, old_handler_);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+ private:
+  rlimit old_{};
+  void (*old_handler_)(int);
+};
+
+TEST(DiskSpool, Append_DiskFull_CountedNotThrownAndSpoolStaysReadable) {
+  testing::TempDir dir;
+  const auto o = options_in(dir.path());
+  {
+    DiskSpool spool(o);
+    spool.append(1, payload(1));
+    const auto size = std::filesystem::file_size(segments(o).front());
+    {
+      // Room for part of the next record only: the write fails midway.
+      const FileSizeLimit full(size + 50);
+      EXPECT_NO_THROW(spool.append(2, payload(2)));
+      EXPECT_NO_THROW(spool.flush(std::chrono::steady_clock::now()));
+    }
+    EXPECT_EQ(spool.counters().write_failures.load(), 1U);
+    EXPECT_EQ(std::filesystem::file_size(segments(o).front()), size) << "the torn record was not cut off";
+    spool.append(3, payload(3));  // space again: appends resume
+  }
+  DiskSpool reopened(o);
+  const auto records = reopened.take_recovered();
+  ASSERT_EQ(records.size(), 2U);
+  EXPECT_EQ(records[0].sequence, 1U);
+  EXPECT_EQ(records[1].sequence, 3U);
+  EXPECT_EQ(records[1].bytes, payload(3));
+  EXPECT_EQ(reopened.counters().corrupt_records.load(), 0U);
+  EXPECT_EQ(reopened.counters().truncated_bytes.load(), 0U);
 }
 
 TEST(DiskSpool, Open_DirectoryIsAFile_ThrowsNamingIt) {

@@ -89,6 +89,7 @@ struct GatewaySnapshot {
   std::uint64_t spool_recovered = 0;         ///< unacknowledged messages read back at start
   std::uint64_t spool_dropped_overflow = 0;  ///< dropped by spool_max_mb
   std::uint64_t spool_corrupt = 0;           ///< corrupt records found at start (skipped)
+  std::uint64_t spool_write_failures = 0;    ///< appends and fsyncs that failed (disk full): kept in memory only
   std::uint64_t models_accepted = 0;         ///< pushed models verified and put live
   std::uint64_t models_rejected = 0;         ///< pushed models refused (signature, hash, spec, payload)
   std::uint64_t model_rollbacks = 0;

@@ -57,6 +57,7 @@ struct DiskSpoolCounters {
   std::atomic<std::uint64_t> bytes{0};             ///< gauge: size of the segments on disk
   std::atomic<std::uint64_t> segments{0};          ///< gauge
   std::atomic<std::uint64_t> pending{0};           ///< gauge: records not yet acknowledged
+  std::atomic<std::uint64_t> write_failures{0};    ///< appends and fsyncs that failed (disk full, I/O error)
 };
 
 struct SpooledRecord {
@@ -83,10 +84,13 @@ class DiskSpool {
   [[nodiscard]] std::uint64_t highest_recovered_sequence() const { return highest_recovered_; }
 
   /// Appends a record (sequences must increase). Returns the sequences of unacknowledged
-  /// records deleted to stay within max_bytes, so the caller forgets them too. Throws
-  /// std::runtime_error on a write error.
+  /// records deleted to stay within max_bytes, so the caller forgets them too. A write
+  /// error (disk full, I/O error) does not throw: the record is not spooled, the bytes
+  /// written of it are cut off again, and write_failures counts it; the caller still holds
+  /// it in memory, so only a crash before it is acknowledged would lose it.
   std::vector<std::uint64_t> append(std::uint64_t sequence, std::span<const std::uint8_t> bytes);
-  /// Makes the appends durable as the fsync policy says (call after a batch of appends).
+  /// Makes the appends durable as the fsync policy says (call after a batch of appends); a
+  /// failed fsync is counted in write_failures, not thrown.
   void flush(std::chrono::steady_clock::time_point now);
   /// Marks `sequence` acknowledged; deletes closed segments with nothing left unacknowledged.
   void ack(std::uint64_t sequence);
@@ -105,6 +109,10 @@ class DiskSpool {
   /// Reads one segment's intact records into recovered_; returns its Segment.
   Segment recover_segment(const std::filesystem::path& path);
   void open_segment(std::uint64_t first_sequence);
+  /// Writes one record into the current segment; throws std::runtime_error on an error.
+  void write_record(std::uint64_t sequence, std::span<const std::uint8_t> bytes);
+  /// Counts a write failure and logs it (at most once a minute: a full disk fails every append).
+  void count_write_failure(const std::exception& e);
   void close_segment();
   void delete_front();
   void update_gauges();
@@ -120,6 +128,7 @@ class DiskSpool {
   std::chrono::steady_clock::time_point last_sync_{};
   std::vector<std::uint8_t> scratch_;
   DiskSpoolCounters counters_;
+  std::chrono::steady_clock::time_point last_failure_log_{};
 };
 
 }  // namespace sensorgate::uplink
