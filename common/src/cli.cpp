@@ -11,6 +11,11 @@ namespace sensorgate {
 void CommonFlags::add_to(CLI::App& app) {
   app.add_option("--config", config_path, "TOML configuration file; command-line flags override its keys");
   app.add_flag("--check-config", check_config, "validate the configuration (file and flags), print it is valid, exit");
+  app.add_flag("--print-default-config", print_default_config,
+               "print every configuration key with its default, type, range and description as TOML, exit");
+  app.add_flag("--print-config-schema", print_config_schema,
+               "print every configuration key (type, default, range, choices, description) as JSON, exit");
+  program = app.get_name();
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off (log.level)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.set_version_flag("--version", version_string());
@@ -18,6 +23,18 @@ void CommonFlags::add_to(CLI::App& app) {
 
 ConfigFile CommonFlags::load_config() const {
   return config_path.empty() ? ConfigFile{} : ConfigFile::load(config_path);
+}
+
+int CommonFlags::print_config_if_asked(const std::function<void(ConfigFile&)>& read) const {
+  if (!print_default_config && !print_config_schema) return -1;
+  ConfigFile defaults;
+  try {
+    read(defaults);
+  } catch (const ConfigError& e) {
+    return report_config_error(e);
+  }
+  fmt::print("{}", print_config_schema ? defaults.schema_json(program) : defaults.default_config_toml(program));
+  return 0;
 }
 
 int parse_cli(CLI::App& app, int argc, char** argv) {

@@ -54,24 +54,36 @@ std::string MqttConnectionOptions::paho_uri() const {
 }
 
 MqttConnectionOptions MqttConnectionOptions::from(ConfigFile& file, std::string default_client_id,
-                                                  bool default_clean_session) {
+                                                  bool default_clean_session, std::string_view client_id_default_note) {
   MqttConnectionOptions o;
-  o.url = file.get_string("mqtt.url", o.url);
+  o.url = file.get_string("mqtt.url", o.url,
+                          "MQTT broker: tcp://HOST:PORT or mqtt://HOST:PORT (plain), ssl:// or mqtts:// (TLS)");
   if (!has_scheme(o.url, kPlainSchemes) && !has_scheme(o.url, kTlsSchemes)) {
     file.fail("mqtt.url", "expected tcp://HOST:PORT, mqtt://, ssl:// or mqtts://, got \"" + o.url + "\"");
   }
-  o.client_id = file.get_string("mqtt.client_id", std::move(default_client_id));
+  o.client_id = file.get_string(
+      "mqtt.client_id", std::move(default_client_id),
+      {"MQTT client id; must be stable for a persistent session to be resumed", client_id_default_note});
   if (o.client_id.empty()) file.fail("mqtt.client_id", "must not be empty");
-  o.clean_session = file.get_bool("mqtt.clean_session", default_clean_session);
-  o.keepalive = std::chrono::seconds(file.get_int("mqtt.keepalive_s", 20, 1, 3600));
-  o.connect_timeout = std::chrono::milliseconds(file.get_int("mqtt.connect_timeout_ms", 10000, 100, 600'000));
-  o.reconnect_min = std::chrono::milliseconds(file.get_int("mqtt.reconnect_min_ms", 1000, 1000, 3'600'000));
-  o.reconnect_max = std::chrono::milliseconds(file.get_int("mqtt.reconnect_max_ms", 30000, 1000, 3'600'000));
+  o.clean_session = file.get_bool(
+      "mqtt.clean_session", default_clean_session,
+      "true = clean start; false = persistent session: the broker queues QoS 1 messages while we are away");
+  o.keepalive =
+      std::chrono::seconds(file.get_int("mqtt.keepalive_s", 20, 1, 3600, "Seconds between MQTT keep-alive pings"));
+  o.connect_timeout = std::chrono::milliseconds(
+      file.get_int("mqtt.connect_timeout_ms", 10000, 100, 600'000,
+                   "How long the first connection may take, in ms; if it fails the program exits with status 4"));
+  o.reconnect_min = std::chrono::milliseconds(file.get_int(
+      "mqtt.reconnect_min_ms", 1000, 1000, 3'600'000, "First wait before reconnecting after a lost connection, in ms"));
+  o.reconnect_max =
+      std::chrono::milliseconds(file.get_int("mqtt.reconnect_max_ms", 30000, 1000, 3'600'000,
+                                             "Longest wait between reconnect attempts (the wait doubles), in ms"));
   if (o.reconnect_max < o.reconnect_min) file.fail("mqtt.reconnect_max_ms", "must be >= mqtt.reconnect_min_ms");
 
-  o.username = file.get_string("mqtt.username", "");
-  o.password = file.get_string("mqtt.password", "");
-  const std::string password_file = file.get_string("mqtt.password_file", "");
+  o.username = file.get_string("mqtt.username", "", "MQTT user name; \"\" = anonymous");
+  o.password = file.get_string("mqtt.password", "", "MQTT password; prefer password_file");
+  const std::string password_file = file.get_string(
+      "mqtt.password_file", "", "File holding only the MQTT password (mode 0600); not together with password");
   if (!password_file.empty()) {
     if (!o.password.empty()) file.fail("mqtt.password_file", "set either mqtt.password or mqtt.password_file");
     o.password = read_secret(file, "mqtt.password_file", password_file);
@@ -80,10 +92,14 @@ MqttConnectionOptions MqttConnectionOptions::from(ConfigFile& file, std::string 
     file.fail(password_file.empty() ? "mqtt.password" : "mqtt.password_file", "a password needs mqtt.username");
   }
 
-  o.ca_file = file.get_string("mqtt.ca_file", "");
-  o.cert_file = file.get_string("mqtt.cert_file", "");
-  o.key_file = file.get_string("mqtt.key_file", "");
-  o.verify_server = file.get_bool("mqtt.verify_server", true);
+  o.ca_file = file.get_string("mqtt.ca_file", "",
+                              "TLS: PEM file of the CA certificate(s) of the broker; \"\" = the system's trust store");
+  o.cert_file = file.get_string("mqtt.cert_file", "", "TLS: client certificate (PEM) for mutual TLS; \"\" = none");
+  o.key_file = file.get_string("mqtt.key_file", "",
+                               "TLS: the client certificate's private key (PEM); \"\" when cert_file holds it");
+  o.verify_server =
+      file.get_bool("mqtt.verify_server", true,
+                    "TLS: verify the broker's certificate chain and host name; false only for a throwaway test broker");
   // TLS settings with a plain URL would silently send credentials in clear text.
   for (const auto& [key, value] : {std::pair<std::string_view, const std::string&>{"mqtt.ca_file", o.ca_file},
                                    {"mqtt.cert_file", o.cert_file},

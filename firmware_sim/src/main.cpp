@@ -48,7 +48,8 @@ std::shared_ptr<const sensorgate::sim::Recording> load_replay(const Settings& s)
 }
 
 double parse_speed(sensorgate::ConfigFile& file) {
-  const std::string text = file.get_string("sim.speed", "1");
+  const std::string text = file.get_string(
+      "sim.speed", "1", "\"max\" = as fast as the broker takes it; a number = real-time factor (1 = real time)");
   if (text == "max") return 0.0;
   double value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -64,14 +65,20 @@ double parse_speed(sensorgate::ConfigFile& file) {
 void read_serial_settings(sensorgate::ConfigFile& file, Settings& s) {
   using sensorgate::sim::SerialWireFormat;
   sensorgate::sim::SerialWriterOptions serial;
-  serial.port = file.get_string("serial.port", "");
-  serial.baud = static_cast<std::uint32_t>(file.get_int("serial.baud", 115200, 50, 4'000'000));
-  const auto format = file.get_choice("serial.format", "framed", {"framed", "openbci-cyton", "openbci-daisy"});
+  serial.port =
+      file.get_string("serial.port", "", "Serial device to write to instead of publishing over MQTT; \"\" = MQTT");
+  serial.baud = static_cast<std::uint32_t>(
+      file.get_int("serial.baud", 115200, 50, 4'000'000, "Baud rate (8N1, raw); a pty ignores it"));
+  const auto format = file.get_choice(
+      "serial.format", "framed", {"framed", "openbci-cyton", "openbci-daisy"},
+      "framed: COBS + CRC frames; openbci-cyton: 1 device, 8 ch at 250 Hz; openbci-daisy: 1 device, 16 ch at 125 Hz");
   serial.format = format == "openbci-cyton"   ? SerialWireFormat::kOpenBciCyton
                   : format == "openbci-daisy" ? SerialWireFormat::kOpenBciDaisy
                                               : SerialWireFormat::kFramed;
-  serial.gain = file.get_double("serial.gain", sensorgate::kOpenBciDefaultGain, 1.0, 24.0);
-  serial.garbage_rate = file.get_double("faults.serial_garbage_rate", 0.0, 0.0, 1.0);
+  serial.gain = file.get_double("serial.gain", sensorgate::kOpenBciDefaultGain, 1.0, 24.0,
+                                "OpenBCI: the ADS1299 gain, for uV -> counts");
+  serial.garbage_rate = file.get_double("faults.serial_garbage_rate", 0.0, 0.0, 1.0,
+                                        "Serial only: probability of a run of random bytes before a batch");
   serial.seed = s.sim.faults.seed;
   if (serial.port.empty()) return;
   if (serial.format != SerialWireFormat::kFramed) {
@@ -115,26 +122,39 @@ void check_openbci_replay(const Settings& s) {
 /// [signal]: the parts of the synthetic EEG and their amplitudes (docs/synthetic-eeg.md).
 void read_signal_settings(sensorgate::ConfigFile& file, sensorgate::sim::SignalShape& shape) {
   constexpr double kMaxUv = 1e6;
-  shape.background_uv = file.get_double("signal.background_uv", shape.background_uv, 0.0, kMaxUv);
-  shape.alpha_uv = file.get_double("signal.alpha_uv", shape.alpha_uv, 0.0, kMaxUv);
-  shape.alpha_hz = file.get_double("signal.alpha_hz", shape.alpha_hz, 1.0, 100.0);
-  shape.alpha_burst_s = file.get_double("signal.alpha_burst_s", shape.alpha_burst_s, 0.1, 3600.0);
-  shape.alpha_gap_s = file.get_double("signal.alpha_gap_s", shape.alpha_gap_s, 0.01, 3600.0);
-  shape.line_uv = file.get_double("signal.line_uv", shape.line_uv, 0.0, kMaxUv);
-  shape.line_hz = file.get_double("signal.line_hz", shape.line_hz, 1.0, 1000.0);
-  shape.blinks_per_s = file.get_double("signal.blinks_per_s", shape.blinks_per_s, 0.0, 10.0);
-  shape.blink_uv = file.get_double("signal.blink_uv", shape.blink_uv, 0.0, kMaxUv);
-  shape.muscle_per_s = file.get_double("signal.muscle_per_s", shape.muscle_per_s, 0.0, 10.0);
-  shape.muscle_uv = file.get_double("signal.muscle_uv", shape.muscle_uv, 0.0, kMaxUv);
-  shape.muscle_s = file.get_double("signal.muscle_s", shape.muscle_s, 0.01, 60.0);
-  shape.offset_uv = file.get_double("signal.offset_uv", shape.offset_uv, -kMaxUv, kMaxUv);
+  shape.background_uv = file.get_double("signal.background_uv", shape.background_uv, 0.0, kMaxUv,
+                                        "RMS of the 1/f background on every channel, uV");
+  shape.alpha_uv = file.get_double("signal.alpha_uv", shape.alpha_uv, 0.0, kMaxUv,
+                                   "Alpha bursts: peak amplitude on the most posterior channel, uV");
+  shape.alpha_hz = file.get_double("signal.alpha_hz", shape.alpha_hz, 1.0, 100.0, "Alpha bursts: centre frequency, Hz");
+  shape.alpha_burst_s =
+      file.get_double("signal.alpha_burst_s", shape.alpha_burst_s, 0.1, 3600.0, "Alpha bursts: mean burst length, s");
+  shape.alpha_gap_s = file.get_double("signal.alpha_gap_s", shape.alpha_gap_s, 0.01, 3600.0,
+                                      "Alpha bursts: mean pause between bursts, s");
+  shape.line_uv = file.get_double("signal.line_uv", shape.line_uv, 0.0, kMaxUv,
+                                  "Mains pickup amplitude (each channel 0.5-1.5x this), uV; 0 = off");
+  shape.line_hz = file.get_double("signal.line_hz", shape.line_hz, 1.0, 1000.0, "Mains frequency, 50 or 60 Hz");
+  shape.blinks_per_s =
+      file.get_double("signal.blinks_per_s", shape.blinks_per_s, 0.0, 10.0, "Eye blinks: mean rate per second");
+  shape.blink_uv =
+      file.get_double("signal.blink_uv", shape.blink_uv, 0.0, kMaxUv, "Eye blinks: peak on channels 0-1, uV");
+  shape.muscle_per_s = file.get_double("signal.muscle_per_s", shape.muscle_per_s, 0.0, 10.0,
+                                       "Muscle (EMG) artefacts: mean rate per second");
+  shape.muscle_uv = file.get_double("signal.muscle_uv", shape.muscle_uv, 0.0, kMaxUv,
+                                    "Muscle artefacts: RMS at the burst's middle, uV");
+  shape.muscle_s = file.get_double("signal.muscle_s", shape.muscle_s, 0.01, 60.0, "Muscle artefacts: mean length, s");
+  shape.offset_uv = file.get_double("signal.offset_uv", shape.offset_uv, -kMaxUv, kMaxUv,
+                                    "Constant added to every sample (an amplifier's DC offset), uV");
 }
 
 /// [anomalies]: labelled anomalies at a rate or on a schedule, and the labels file.
 void read_anomaly_settings(sensorgate::ConfigFile& file, sensorgate::sim::AnomalyOptions& a) {
   using sensorgate::sim::AnomalyChannels;
-  a.rate_per_hour = file.get_double("anomalies.rate_per_hour", 0.0, 0.0, 1e6);
-  const std::string types = file.get_string("anomalies.types", "spike,seizure,flat,pop,disconnect");
+  a.rate_per_hour = file.get_double("anomalies.rate_per_hour", 0.0, 0.0, 1e6,
+                                    "Random anomalies per device and hour; 0 = none (a schedule still applies)");
+  const std::string types =
+      file.get_string("anomalies.types", "spike,seizure,flat,pop,disconnect",
+                      "Types random anomalies are drawn from, comma-separated: spike, seizure, flat, pop, disconnect");
   a.types.clear();
   for (std::size_t from = 0; from <= types.size();) {
     const auto to = std::min(types.find(',', from), types.size());
@@ -148,69 +168,108 @@ void read_anomaly_settings(sensorgate::ConfigFile& file, sensorgate::sim::Anomal
   }
   if (a.types.empty()) file.fail("anomalies.types", "needs at least one type");
   try {
-    a.channels = AnomalyChannels::parse(file.get_string("anomalies.channels", ""));
+    a.channels = AnomalyChannels::parse(
+        file.get_string("anomalies.channels", "",
+                        R"(Channels of random anomalies: "" = the type's default, "all", or indices such as "0 3")"));
   } catch (const std::invalid_argument& e) {
     file.fail("anomalies.channels", e.what());
   }
   try {
-    a.schedule = sensorgate::sim::parse_anomaly_schedule(file.get_string("anomalies.schedule", ""));
+    a.schedule = sensorgate::sim::parse_anomaly_schedule(
+        file.get_string("anomalies.schedule", "",
+                        "Fixed anomalies: DEVICE:TYPE:START_S[:DURATION_S[:CHANNELS]] entries separated by ';'"));
   } catch (const std::invalid_argument& e) {
     file.fail("anomalies.schedule", e.what());
   }
-  a.min_gap_s = file.get_double("anomalies.min_gap_s", a.min_gap_s, 0.0, 1e6);
-  a.spike_uv = file.get_double("anomalies.spike_uv", a.spike_uv, 0.0, 1e6);
-  a.spike_ms = file.get_double("anomalies.spike_ms", a.spike_ms, 1.0, 10'000.0);
-  a.seizure_uv = file.get_double("anomalies.seizure_uv", a.seizure_uv, 0.0, 1e6);
-  a.seizure_s = file.get_double("anomalies.seizure_s", a.seizure_s, 0.01, 3600.0);
-  a.seizure_hz = file.get_double("anomalies.seizure_hz", a.seizure_hz, 0.1, 100.0);
-  a.flat_s = file.get_double("anomalies.flat_s", a.flat_s, 0.01, 3600.0);
-  a.pop_uv = file.get_double("anomalies.pop_uv", a.pop_uv, 0.0, 1e6);
-  a.pop_s = file.get_double("anomalies.pop_s", a.pop_s, 0.01, 3600.0);
-  a.disconnect_s = file.get_double("anomalies.disconnect_s", a.disconnect_s, 0.01, 3600.0);
-  a.disconnect_rail = file.get_choice("anomalies.disconnect", "rail", {"rail", "zero"}) == "rail";
-  a.rail_uv = file.get_double("anomalies.rail_uv", a.rail_uv, 0.0, 1e9);
-  a.labels_path = file.get_string("anomalies.labels", "");
+  a.min_gap_s = file.get_double("anomalies.min_gap_s", a.min_gap_s, 0.0, 1e6,
+                                "Quiet seconds after a random anomaly before the next may start");
+  a.spike_uv = file.get_double("anomalies.spike_uv", a.spike_uv, 0.0, 1e6, "Spike: peak amplitude, uV");
+  a.spike_ms = file.get_double("anomalies.spike_ms", a.spike_ms, 1.0, 10'000.0,
+                               "Spike: length of its interval (spike plus after-wave), ms");
+  a.seizure_uv = file.get_double("anomalies.seizure_uv", a.seizure_uv, 0.0, 1e6,
+                                 "Seizure-like spike-and-wave burst: amplitude, uV");
+  a.seizure_s = file.get_double("anomalies.seizure_s", a.seizure_s, 0.01, 3600.0, "Seizure: length, s");
+  a.seizure_hz =
+      file.get_double("anomalies.seizure_hz", a.seizure_hz, 0.1, 100.0, "Seizure: spike-and-wave repetition rate, Hz");
+  a.flat_s = file.get_double("anomalies.flat_s", a.flat_s, 0.01, 3600.0,
+                             "Flat line: the channel holds its value this many seconds");
+  a.pop_uv = file.get_double("anomalies.pop_uv", a.pop_uv, 0.0, 1e6, "Electrode pop: step size, uV");
+  a.pop_s = file.get_double("anomalies.pop_s", a.pop_s, 0.01, 3600.0,
+                            "Electrode pop: length, s (decay time constant pop_s / 5)");
+  a.disconnect_s = file.get_double("anomalies.disconnect_s", a.disconnect_s, 0.01, 3600.0, "Disconnect: length, s");
+  a.disconnect_rail = file.get_choice("anomalies.disconnect", "rail", {"rail", "zero"},
+                                      "Disconnect: the channel reads the rail (+-rail_uv) or zero") == "rail";
+  a.rail_uv = file.get_double("anomalies.rail_uv", a.rail_uv, 0.0, 1e9,
+                              "Disconnect: the rail, uV (ADS1299 at gain 24: 187500)");
+  a.labels_path =
+      file.get_string("anomalies.labels", "", "Ground truth: CSV file of injected anomaly intervals; \"\" = no file");
 }
 
 Settings read_settings(sensorgate::ConfigFile& file) {
   Settings s;
   // A clean session by default: the simulator only publishes, it has nothing to resume.
-  s.mqtt.connection = sensorgate::MqttConnectionOptions::from(file, "sensorgate-sim-" + sensorgate::host_name(), true);
-  s.mqtt.topic_prefix = file.get_string("mqtt.topic_prefix", "sensorgate");
-  s.mqtt.max_in_flight = static_cast<std::size_t>(file.get_int("mqtt.max_in_flight", 256, 1, 65535));
-  s.sim.devices = static_cast<std::uint32_t>(file.get_int("sim.devices", 4, 1, 100'000));
-  s.sim.device_prefix = file.get_string("sim.device_prefix", "sim");
-  s.sim.shape.channels = static_cast<std::uint16_t>(file.get_int("sim.channels", 16, 1, 256));
+  s.mqtt.connection = sensorgate::MqttConnectionOptions::from(file, "sensorgate-sim-" + sensorgate::host_name(), true,
+                                                              "\"sensorgate-sim-<host name>\"");
+  s.mqtt.topic_prefix =
+      file.get_string("mqtt.topic_prefix", "sensorgate", "Topics are <topic_prefix>/<device_id>/frames");
+  s.mqtt.max_in_flight = static_cast<std::size_t>(
+      file.get_int("mqtt.max_in_flight", 256, 1, 65535, "Most QoS 1 publishes awaiting the broker's acknowledgement"));
+  s.sim.devices = static_cast<std::uint32_t>(
+      file.get_int("sim.devices", 4, 1, 100'000, "Number of simulated headsets; device i is <device_prefix>-<iiii>"));
+  s.sim.device_prefix = file.get_string("sim.device_prefix", "sim", "Prefix of the device ids");
+  s.sim.shape.channels =
+      static_cast<std::uint16_t>(file.get_int("sim.channels", 16, 1, 256, "Channels per synthetic headset"));
   // 0: not configured; synthetic EEG then runs at 256 Hz and a replay at the file's rate.
-  s.sim.shape.sample_rate_hz = file.get_double("sim.sample_rate_hz", 0.0, 1.0, 100'000.0);
-  s.sim.device_id = file.get_string("sim.device_id", "");
-  s.replay.path = file.get_string("replay.file", "");
-  s.replay.channels = file.get_string("replay.channels", "");
-  s.replay.file_rate_hz = file.get_double("replay.file_rate_hz", 0.0, 0.0, 100'000.0);
-  s.replay.skip_s = file.get_double("replay.skip_s", 0.0, 0.0, 1e9);
-  s.sim.publish_labels = file.get_bool("replay.publish_labels", false);
-  s.sim.batch_frames = static_cast<std::uint32_t>(file.get_int("sim.batch_frames", 32, 1, 65536));
+  s.sim.shape.sample_rate_hz = file.get_double("sim.sample_rate_hz", 0.0, 1.0, 100'000.0,
+                                               {"Sampling rate in Hz; a replay is resampled to it",
+                                                "not set: 256 Hz for synthetic EEG, the file's own rate for a replay"});
+  s.sim.device_id = file.get_string("sim.device_id", "",
+                                    R"(The id of the only device when devices = 1; "" = "<device_prefix>-0000")");
+  s.replay.path = file.get_string("replay.file", "",
+                                  "Replay this recording (EDF/BDF, CSV, OpenBCI, ARFF, text) instead of synthetic EEG");
+  s.replay.channels = file.get_string(
+      "replay.channels", "", R"(Channels to replay: indices, ranges or names, e.g. "0-15" or "C3,Cz,C4"; "" = all)");
+  s.replay.file_rate_hz = file.get_double("replay.file_rate_hz", 0.0, 0.0, 100'000.0,
+                                          "Sampling rate of a file that states none, Hz; 0 = none given");
+  s.replay.skip_s = file.get_double("replay.skip_s", 0.0, 0.0, 1e9,
+                                    "Start this many seconds into the file; sequence numbers and time continue");
+  s.sim.publish_labels = file.get_bool("replay.publish_labels", false,
+                                       "Publish the file's labels on <prefix>/<device>/labels (MQTT only)");
+  s.sim.batch_frames =
+      static_cast<std::uint32_t>(file.get_int("sim.batch_frames", 32, 1, 65536, "Frames per published FrameBatch"));
   // -1: not configured; synthetic EEG then runs 10 s and a replay to the file's end.
-  s.sim.duration_s = file.get_double("sim.duration_s", -1.0, 0.0, 1e9);
+  s.sim.duration_s = file.get_double("sim.duration_s", -1.0, 0.0, 1e9,
+                                     {"Seconds of signal per device; 0 = until Ctrl-C (a replay: to the file's end)",
+                                      "not set: 10 s of synthetic EEG, or the whole replayed file"});
   s.sim.speed = parse_speed(file);
-  s.sim.seed = static_cast<std::uint64_t>(file.get_int("sim.seed", 1, 0, INT64_MAX));
-  s.sim.start_time_ns = file.get_int("sim.start_time_ns", 0, 0, INT64_MAX);
+  s.sim.seed =
+      static_cast<std::uint64_t>(file.get_int("sim.seed", 1, 0, INT64_MAX, "Random seed; same seed, same signal"));
+  s.sim.start_time_ns = file.get_int("sim.start_time_ns", 0, 0, INT64_MAX,
+                                     "Device time of frame 0, ns since the epoch; 0 = now, rounded up to a second");
   read_signal_settings(file, s.sim.shape);
   read_anomaly_settings(file, s.sim.anomalies);
   auto& f = s.sim.faults;
-  f.drop_rate = file.get_double("faults.drop_rate", 0.0, 0.0, 1.0);
-  f.duplicate_rate = file.get_double("faults.duplicate_rate", 0.0, 0.0, 1.0);
-  f.reorder_rate = file.get_double("faults.reorder_rate", 0.0, 0.0, 1.0);
-  f.reorder_depth = static_cast<std::uint32_t>(file.get_int("faults.reorder_depth", 1, 1, 1000));
-  f.delay_rate = file.get_double("faults.delay_rate", 0.0, 0.0, 1.0);
-  f.delay_ms = file.get_double("faults.delay_ms", 0.0, 0.0, 3'600'000.0);
-  f.burst_rate = file.get_double("faults.burst_rate", 0.0, 0.0, 1.0);
-  f.burst_batches = static_cast<std::uint32_t>(file.get_int("faults.burst_batches", 4, 1, 100'000));
-  f.clock_skew_ppm = file.get_double("faults.clock_skew_ppm", 0.0, -100'000.0, 100'000.0);
-  f.seed = static_cast<std::uint64_t>(file.get_int("faults.seed", 1, 0, INT64_MAX));
-  f.log_path = file.get_string("faults.log", "");
+  f.drop_rate = file.get_double("faults.drop_rate", 0.0, 0.0, 1.0, "Probability a batch is dropped");
+  f.duplicate_rate = file.get_double("faults.duplicate_rate", 0.0, 0.0, 1.0, "Probability a batch is sent twice");
+  f.reorder_rate = file.get_double("faults.reorder_rate", 0.0, 0.0, 1.0,
+                                   "Probability a batch is held back until reorder_depth later batches went out");
+  f.reorder_depth = static_cast<std::uint32_t>(
+      file.get_int("faults.reorder_depth", 1, 1, 1000, "Later batches a reordered batch waits for"));
+  f.delay_rate = file.get_double("faults.delay_rate", 0.0, 0.0, 1.0,
+                                 "Probability a batch is held back by delay_ms of device time");
+  f.delay_ms =
+      file.get_double("faults.delay_ms", 0.0, 0.0, 3'600'000.0, "Device time a delayed batch is held back, ms");
+  f.burst_rate =
+      file.get_double("faults.burst_rate", 0.0, 0.0, 1.0, "Probability a burst of burst_batches batches is lost");
+  f.burst_batches =
+      static_cast<std::uint32_t>(file.get_int("faults.burst_batches", 4, 1, 100'000, "Batches per lost burst"));
+  f.clock_skew_ppm = file.get_double("faults.clock_skew_ppm", 0.0, -100'000.0, 100'000.0,
+                                     "The device's reported timestamps run fast (+) or slow (-), ppm");
+  f.seed = static_cast<std::uint64_t>(file.get_int("faults.seed", 1, 0, INT64_MAX, "Seed of the fault injection"));
+  f.log_path = file.get_string("faults.log", "", "JSON-lines file listing every injected fault; \"\" = none");
   read_serial_settings(file, s);
-  s.log_level = file.get_choice("log.level", "info", {"trace", "debug", "info", "warn", "error", "off"});
+  s.log_level = file.get_choice("log.level", "info", {"trace", "debug", "info", "warn", "error", "off"},
+                                "Log level; --log-level overrides it");
   file.reject_unknown_keys();
   return s;
 }
@@ -301,6 +360,9 @@ int run(int argc, char** argv) {
   anomalies->add_option("--labels", labels, "CSV file of injected anomaly intervals (anomalies.labels)");
   mqtt_flags.add_to(app);
   if (int rc = sensorgate::parse_cli(app, argc, argv); rc >= 0) return rc;
+  if (int rc = common.print_config_if_asked([](sensorgate::ConfigFile& file) { (void)read_settings(file); }); rc >= 0) {
+    return rc;
+  }
 
   Settings settings;
   try {

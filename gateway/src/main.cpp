@@ -250,6 +250,11 @@ int run(int argc, char** argv) {
   CompareFlags compare;
   compare.add_to(app);
   if (int rc = sensorgate::parse_cli(app, argc, argv); rc >= 0) return rc;
+  if (int rc = common.print_config_if_asked(
+          [](sensorgate::ConfigFile& file) { (void)sensorgate::GatewayConfig::from(file); });
+      rc >= 0) {
+    return rc;
+  }
 
   sensorgate::GatewayConfig config;
   try {

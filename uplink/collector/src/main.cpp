@@ -28,14 +28,23 @@ struct Settings {
 
 Settings read_settings(sensorgate::ConfigFile& config) {
   Settings s;
-  s.server.bind = config.get_string("collector.bind", "tcp://127.0.0.1:5560");
-  s.server.batch_max_messages =
-      static_cast<std::size_t>(config.get_int("collector.batch_max_messages", 1024, 1, 1'000'000));
-  s.server.batch_max_wait = std::chrono::milliseconds(config.get_int("collector.batch_max_wait_ms", 20, 0, 10'000));
-  s.server.push_poll = std::chrono::milliseconds(config.get_int("collector.push_poll_ms", 200, 10, 60'000));
-  const auto curve_secret = config.get_string("collector.curve_secret_key", "");
-  const auto allow_list = config.get_string("collector.curve_allow_list", "");
-  const bool plaintext = config.get_bool("collector.plaintext", false);
+  s.server.bind =
+      config.get_string("collector.bind", "tcp://127.0.0.1:5560",
+                        "ZeroMQ endpoint to bind, gateways connect to it; tcp://0.0.0.0:5560 accepts other machines");
+  s.server.batch_max_messages = static_cast<std::size_t>(
+      config.get_int("collector.batch_max_messages", 1024, 1, 1'000'000, "Most messages per storage transaction"));
+  s.server.batch_max_wait = std::chrono::milliseconds(
+      config.get_int("collector.batch_max_wait_ms", 20, 0, 10'000,
+                     "A transaction also ends this many ms after its first message; acks follow the commit"));
+  s.server.push_poll = std::chrono::milliseconds(config.get_int(
+      "collector.push_poll_ms", 200, 10, 60'000, "How often (ms) to look for queued model pushes and rollbacks"));
+  const auto curve_secret =
+      config.get_string("collector.curve_secret_key", "",
+                        "CurveZMQ: the collector's secret key file; \"\" (with curve_allow_list) = plaintext");
+  const auto allow_list = config.get_string("collector.curve_allow_list", "",
+                                            "CurveZMQ: file of allowed gateway public keys, one per line");
+  const bool plaintext =
+      config.get_bool("collector.plaintext", false, "Accept plaintext on a bind address other machines can reach");
   if (curve_secret.empty() != allow_list.empty()) {
     config.fail(curve_secret.empty() ? "collector.curve_secret_key" : "collector.curve_allow_list",
                 "CurveZMQ needs both collector.curve_secret_key and collector.curve_allow_list");
@@ -55,10 +64,17 @@ Settings read_settings(sensorgate::ConfigFile& config) {
   }
   // storage.url names either backend; storage.sqlite_path (older configurations) is the
   // default when it is not set.
-  s.db_url = config.get_string("storage.url", config.get_string("storage.sqlite_path", "sensorgate.sqlite"));
+  auto sqlite_path = config.get_string("storage.sqlite_path", "sensorgate.sqlite",
+                                       {"Older name of url (a SQLite file path), read only when url is not set",
+                                        "\"sensorgate.sqlite\"; superseded by url"});
+  s.db_url = config.get_string(
+      "storage.url", std::move(sqlite_path),
+      "A SQLite file path (or sqlite:PATH) or a postgresql:// URL; --db overrides it; default: sqlite_path if set");
   s.http = sensorgate::HttpConfig::from(config);
-  s.stats_interval = std::chrono::seconds(config.get_int("log.stats_interval_s", 10, 0, 86'400));
-  s.log_level = config.get_choice("log.level", "info", {"trace", "debug", "info", "warn", "error", "off"});
+  s.stats_interval = std::chrono::seconds(
+      config.get_int("log.stats_interval_s", 10, 0, 86'400, "Seconds between statistics lines in the log; 0 = none"));
+  s.log_level = config.get_choice("log.level", "info", {"trace", "debug", "info", "warn", "error", "off"},
+                                  "Log level; --log-level overrides it");
   config.reject_unknown_keys();
   return s;
 }
@@ -84,6 +100,9 @@ int run(int argc, char** argv) {
   const auto commands = sensorgate::collector::add_commands(app, db);
   app.require_subcommand(0, 1);
   if (int rc = sensorgate::parse_cli(app, argc, argv); rc >= 0) return rc;
+  if (int rc = common.print_config_if_asked([](sensorgate::ConfigFile& file) { (void)read_settings(file); }); rc >= 0) {
+    return rc;
+  }
 
   Settings settings;
   try {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 #include "sensorgate/common/config_file.hpp"
 
@@ -45,7 +46,9 @@ struct MqttConnectionOptions {
   /// connect_timeout_ms, reconnect_min_ms, reconnect_max_ms). Checks what can be checked
   /// before connecting: the URL scheme, that TLS files exist and are readable and are only
   /// given for a TLS URL, that a password has a user name. Throws ConfigError naming the key.
-  static MqttConnectionOptions from(ConfigFile& file, std::string default_client_id, bool default_clean_session);
+  /// `client_id_default_note` describes `default_client_id` in the configuration schema.
+  static MqttConnectionOptions from(ConfigFile& file, std::string default_client_id, bool default_clean_session,
+                                    std::string_view client_id_default_note = "derived from the host name");
 };
 
 }  // namespace sensorgate
