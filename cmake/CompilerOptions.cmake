@@ -9,6 +9,22 @@ if(SENSORGATE_WERROR)
   target_compile_options(sensorgate_warnings INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-Werror>)
 endif()
 
+if(SENSORGATE_FUZZ)
+  # libFuzzer ships with Clang only. Every sensorgate target is instrumented for coverage
+  # (fuzzer-no-link) and built with ASan + UBSan; the fuzz targets themselves add
+  # -fsanitize=fuzzer (libFuzzer's main) in fuzz/CMakeLists.txt.
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES Clang)
+    message(FATAL_ERROR "SENSORGATE_FUZZ=ON needs Clang (libFuzzer is part of it), not ${CMAKE_CXX_COMPILER_ID}: "
+                        "configure a fresh build directory with CC=clang-14 CXX=clang++-14 (Debian: clang-14 "
+                        "libclang-rt-14-dev)")
+  endif()
+  if(SENSORGATE_SANITIZE)
+    message(FATAL_ERROR "SENSORGATE_FUZZ=ON sets its own sanitizers (address,undefined): leave SENSORGATE_SANITIZE empty")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
 if(SENSORGATE_SANITIZE)
   # Applied globally: a sanitized binary must not link unsanitized sensorgate code.
   add_compile_options(-fsanitize=${SENSORGATE_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)

@@ -9,6 +9,10 @@ set -euo pipefail
 NATIVE_PKGS=(
   # toolchain
   build-essential cmake ninja-build pkg-config ccache git
+  # the Debian packages (cpack -G DEB, test_packages): CPack finds the binaries with file(1)
+  file
+  # the libFuzzer targets (fuzz/, docs/fuzzing.md): Clang with its fuzzer and sanitizer runtimes
+  clang-14 libclang-rt-14-dev
   # libraries (see docs/building.md for the CMake names)
   libboost-dev libboost-system-dev libpaho-mqttpp-dev libpaho-mqtt-dev libssl-dev
   libzmq3-dev cppzmq-dev libeigen3-dev libflatbuffers-dev flatbuffers-compiler

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <numbers>
@@ -78,6 +79,14 @@ std::optional<double> parse_number(std::string_view field) {
   const char* end = field.data() + field.size();
   const auto [ptr, ec] = std::from_chars(field.data(), end, value);
   if (ec != std::errc{} || ptr != end || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+// A cell that becomes a sample: a finite number that stays finite as the float32 it is
+// stored as (1e39 would become infinity).
+std::optional<double> parse_sample(std::string_view field) {
+  const auto value = parse_number(field);
+  if (!value || std::abs(*value) > static_cast<double>(std::numeric_limits<float>::max())) return std::nullopt;
   return value;
 }
 
@@ -493,7 +502,7 @@ Recording read_plain_numbers(const fs::path& path, std::string_view text, std::o
     if (line.empty() || is_comment(line)) continue;
     split_blanks(line, fields);
     for (const auto field : fields) {
-      const auto value = parse_number(field);
+      const auto value = parse_sample(field);
       if (!value) fail_at(path, lines.number(), shown(field) + " is not a finite number");
       rec.samples.push_back(static_cast<float>(*value));
     }
@@ -556,7 +565,7 @@ Recording read_table(const fs::path& path, std::string_view text, std::optional<
     }
     for (const std::size_t s : selected) {
       const auto field = fields[channel_columns[s]];
-      const auto value = parse_number(field);
+      const auto value = parse_sample(field);
       if (!value) {
         fail_at(path, lines.number(), "column " + shown(names[s]) + ": " + shown(field) + " is not a finite number");
       }
@@ -654,7 +663,7 @@ Recording read_arff(const fs::path& path, std::string_view text, std::optional<d
     }
     for (const std::size_t s : selected) {
       const auto field = fields[channel_columns[s]];
-      const auto value = parse_number(field);
+      const auto value = parse_sample(field);
       if (!value) {
         fail_at(path, n,
                 "attribute " + shown(names[s]) + ": " + shown(field) +

@@ -39,7 +39,7 @@ std::uint64_t Simulator::frames_to_send() const {
           : 0;
   if (options_.replay) {
     const std::uint64_t left =
-        options_.replay->frames() - std::min(options_.replay_skip_frames, options_.replay->frames());
+        options_.replay->frames() - std::min<std::uint64_t>(options_.replay_skip_frames, options_.replay->frames());
     frames = frames > 0 ? std::min(frames, left) : left;
   }
   return frames;

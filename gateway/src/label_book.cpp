@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <limits>
 
 namespace sensorgate {
 
@@ -37,7 +38,12 @@ void LabelBook::add(const LabelIntervalMessage& label) {
   auto& intervals = devices_[label.device_id];
   intervals[label.start_ns] = {label.end_ns, label.label};
   ++added_;
-  const std::int64_t horizon = intervals.rbegin()->first - retention_ns_;
+  // Saturating: a label that starts within retention_ns_ of the int64 minimum (any int64 is
+  // a valid start_ns on the wire) must not overflow the subtraction.
+  const std::int64_t newest = intervals.rbegin()->first;
+  const std::int64_t horizon = newest < std::numeric_limits<std::int64_t>::min() + retention_ns_
+                                   ? std::numeric_limits<std::int64_t>::min()
+                                   : newest - retention_ns_;
   intervals.erase(intervals.begin(), intervals.lower_bound(horizon));
 }
 

@@ -1,6 +1,7 @@
 #include "sensorgate/uplink/codec.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <variant>
 
 #include "sensorgate/common/aligned_view.hpp"
@@ -13,6 +14,17 @@ namespace sensorgate::uplink {
 namespace {
 
 constexpr std::size_t kBandCount = 5;  // delta, theta, alpha, beta, gamma
+
+/// FlatBuffers' verifier (2.0) checks that a vector's length field is aligned, not that its
+/// elements are aligned for their type. A builder always aligns them; in a corrupt or
+/// crafted buffer a vector of 8-byte elements can sit 4 bytes off, and reading it would be
+/// a misaligned (undefined) access. The decoders refuse such vectors. An empty vector has no
+/// element to read, and builders do not align those. (The buffer itself is aligned by
+/// AlignedView, so an address's alignment is its offset's.)
+template <typename T>
+bool elements_aligned(const flatbuffers::Vector<T>* vector, std::size_t alignment) {
+  return vector->size() == 0 || reinterpret_cast<std::uintptr_t>(vector->Data()) % alignment == 0;
+}
 
 }  // namespace
 
@@ -169,6 +181,10 @@ std::optional<DecodedUplink> decode_uplink(std::span<const std::uint8_t> buffer,
       error = "WindowSummary with an empty device_id or an empty time range";
       return std::nullopt;
     }
+    if (!elements_aligned(w->channels(), alignof(wire::ChannelStats))) {
+      error = "WindowSummary whose channel stats are misaligned (not written by a FlatBuffers builder)";
+      return std::nullopt;
+    }
     record.revision = w->revision();
     record.channels.reserve(w->channels()->size());
     for (const auto* c : *w->channels()) {
@@ -250,6 +266,10 @@ std::optional<DecodedAck> decode_ack(std::span<const std::uint8_t> buffer, std::
     return std::nullopt;
   }
   const auto* ack = wire::GetAck(aligned.data());
+  if (!elements_aligned(ack->sequences(), alignof(std::uint64_t))) {
+    error = "Ack whose sequences are misaligned (not written by a FlatBuffers builder)";
+    return std::nullopt;
+  }
   return DecodedAck{ack->gateway_id()->str(), {ack->sequences()->begin(), ack->sequences()->end()}};
 }
 

@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "sensorgate/testing/fuzz_reproducer.hpp"
+
 namespace sensorgate {
 namespace {
 
@@ -56,6 +62,24 @@ TEST(ParseLabelMessage, BadInput_RefusedWithReason) {
     EXPECT_FALSE(parse_label_message("dev", bad, error).has_value()) << bad;
     EXPECT_FALSE(error.empty()) << bad;
   }
+}
+
+// fuzz/regressions/label_message/start-near-int64-min, fed to fuzz_label_message: a label
+// starting within the retention of the int64 minimum made LabelBook::add compute its
+// forgetting horizon with a signed overflow (UBSan). The horizon saturates now.
+TEST(LabelBook, LabelStartingNearInt64Min_AddedWithoutOverflow) {
+  std::string error;
+  const auto label =
+      parse_label_message("dev", sensorgate::testing::fuzz_reproducer("label_message/start-near-int64-min"), error);
+  ASSERT_TRUE(label.has_value()) << error;
+  EXPECT_EQ(label->start_ns, std::numeric_limits<std::int64_t>::min());
+  LabelBook book;
+  book.add(*label);
+  EXPECT_EQ(book.majority("dev", label->start_ns, label->start_ns + 1'000'000'000), label->label);
+  // A label more than the retention (600 s) later makes the book forget the first one.
+  book.add({"dev", 5, 10, 2});
+  EXPECT_FALSE(book.majority("dev", label->start_ns, label->start_ns + 1'000'000'000).has_value());
+  EXPECT_EQ(book.majority("dev", 5, 10), 2);
 }
 
 }  // namespace

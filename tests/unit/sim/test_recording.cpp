@@ -11,6 +11,7 @@
 #include <numbers>
 #include <random>
 
+#include "sensorgate/testing/fuzz_reproducer.hpp"
 #include "sensorgate/testing/processes.hpp"
 
 namespace sensorgate::sim {
@@ -404,6 +405,25 @@ TEST_F(ReadRecording, EveryTruncation_ReadOrRecordingError) {
       }
     }
   }
+}
+
+// Found by fuzz_recording (fuzz/regressions/recording/plain-number-beyond-float-range):
+// "1e39" is a finite double but infinity as the float32 sample it was stored as, and the
+// replay would have streamed infinite samples. Every text format refuses it now.
+TEST_F(ReadRecording, NumberBeyondFloatRange_RefusedInEveryTextFormat) {
+  const std::string plain = sensorgate::testing::fuzz_reproducer("recording/plain-number-beyond-float-range").substr(2);
+  ASSERT_EQ(plain, "1e39");
+  EXPECT_THAT(error_of([&] { (void)read_recording(write("big.txt", plain), at_rate(250)); }),
+              HasSubstr("big.txt:1: \"1e39\" is not a finite number"));
+  EXPECT_THAT(error_of([&] { (void)read_recording(write("big.csv", "C3,C4\n1,-1e39\n"), at_rate(250)); }),
+              HasSubstr("big.csv:2: column \"C4\": \"-1e39\" is not a finite number"));
+  EXPECT_THAT(error_of([&] {
+                (void)read_recording(write("big.arff", "@RELATION r\n@ATTRIBUTE a NUMERIC\n@DATA\n3.5e38\n"),
+                                     at_rate(250));
+              }),
+              HasSubstr("big.arff:4: attribute \"a\": \"3.5e38\" is not a finite number"));
+  // The largest float still reads.
+  EXPECT_EQ(read_recording(write("max.txt", "3.4028234e38\n"), at_rate(250)).samples.size(), 1U);
 }
 
 TEST_F(ReadRecording, GenericCsv_LabelColumn_CommaOrWhitespace) {

@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <limits>
+#include <string>
+#include <vector>
+
+#include "sensorgate/testing/fuzz_reproducer.hpp"
 
 namespace sensorgate::uplink {
 namespace {
@@ -229,6 +234,45 @@ TEST(Codec, AckBytesAsUplink_RejectedByIdentifier) {
   const auto bytes = encode_ack("gw-1", seqs);
   std::string error;
   EXPECT_FALSE(decode_uplink(bytes, error));
+}
+
+// Found by fuzz_uplink_message (fuzz/regressions/uplink_message/empty-at-odd-address): an
+// empty buffer at an odd address made AlignedView memcpy 0 bytes into the null pointer of
+// its empty copy, which is undefined behaviour (UBSan: null pointer passed as argument 1).
+TEST(Codec, EmptyBufferAtOddAddress_RefusedCleanly) {
+  alignas(16) const std::array<std::uint8_t, 2> storage{};
+  const auto empty = std::span<const std::uint8_t>(storage).subspan(1, 0);
+  std::string error;
+  EXPECT_FALSE(decode_uplink(empty, error));
+  EXPECT_FALSE(error.empty());
+  error.clear();
+  EXPECT_FALSE(decode_ack(empty, error));
+  EXPECT_FALSE(error.empty());
+  error.clear();
+  EXPECT_FALSE(decode_gateway_command(empty, error));
+  EXPECT_FALSE(error.empty());
+}
+
+// Found by fuzz_uplink_message (fuzz/regressions/uplink_message/window-summary-misaligned-
+// channel-stats): the FlatBuffers verifier checks a vector's length field but not that its
+// elements are aligned; this WindowSummary's ChannelStats (8-byte aligned structs) sit 4
+// bytes off, and reading them was a misaligned access (UBSan). Refused now, with a reason;
+// what the encoder writes, empty vectors included, still decodes.
+TEST(Codec, MisalignedChannelStats_RefusedCleanly) {
+  const std::string bytes =
+      sensorgate::testing::fuzz_reproducer("uplink_message/window-summary-misaligned-channel-stats");
+  const std::vector<std::uint8_t> buffer(bytes.begin(), bytes.end());
+  std::string error;
+  EXPECT_FALSE(decode_uplink(buffer, error));
+  EXPECT_NE(error.find("misaligned"), std::string::npos) << error;
+
+  WindowSummaryRecord empty;
+  empty.device_id = "dev";
+  empty.window_end_ns = 1;
+  EXPECT_TRUE(decode_uplink(encode_window_summary("gw", 1, 0, empty), error)) << error;
+  const auto ack = decode_ack(encode_ack("gw", {}), error);
+  ASSERT_TRUE(ack) << error;
+  EXPECT_TRUE(ack->sequences.empty());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // for them; transports (ZeroMQ's inline small messages, a string's short-string storage)
 // may deliver bytes at any alignment. Such a buffer is copied into aligned storage.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -16,7 +17,9 @@ class AlignedView {
  public:
   explicit AlignedView(std::span<const std::uint8_t> buffer) : view_(buffer) {
     if (reinterpret_cast<std::uintptr_t>(buffer.data()) % alignof(std::max_align_t) != 0) {
-      copy_.resize((buffer.size() + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t));
+      // At least one element: memcpy into an empty vector's null pointer, even of 0 bytes,
+      // would be undefined behaviour (a test for empty() instead makes GCC 12 warn).
+      copy_.resize(std::max<std::size_t>(1, (buffer.size() + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t)));
       std::memcpy(copy_.data(), buffer.data(), buffer.size());
       view_ = {reinterpret_cast<const std::uint8_t*>(copy_.data()), buffer.size()};
     }
