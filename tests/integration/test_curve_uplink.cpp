@@ -33,15 +33,15 @@ TEST(CurveUplink, ListedUnlistedPlaintextAndImpostor_OnlyTheListedGatewayStored)
   TempDir dir;
   const auto keys = dir.path() / "keys";
   fs::create_directories(keys);
-  uplink::write_curve_keypair(keys, "collector");
+  const auto collector_keys = uplink::write_curve_keypair(keys, "collector");
   const auto listed = uplink::write_curve_keypair(keys, "gw-listed");
-  uplink::write_curve_keypair(keys, "gw-unlisted");
+  const auto unlisted = uplink::write_curve_keypair(keys, "gw-unlisted");
   std::ofstream(dir.path() / "gateways.allow") << "# gateways allowed\n" << listed.public_z85 << " gw-listed\n";
   const auto collector_config = dir.path() / "collector.toml";
   std::ofstream(collector_config) << "[collector]\ncurve_secret_key = \""
                                   << uplink::curve_secret_key_path(keys, "collector").string()
                                   << "\"\ncurve_allow_list = \"" << (dir.path() / "gateways.allow").string()
-                                  << "\"\n[log]\nstats_interval_s = 1\n";
+                                  << "\"\n[log]\nstats_interval_s = 1\nlevel = \"debug\"\n";
 
   MosquittoBroker broker(dir.path());
   const auto db = dir.path() / "windows.sqlite";
@@ -67,7 +67,8 @@ TEST(CurveUplink, ListedUnlistedPlaintextAndImpostor_OnlyTheListedGatewayStored)
     processes.push_back(std::make_unique<ChildProcess>(
         std::vector<std::string>{SENSORGATE_GATEWAY_BIN, "--config",
                                  gateway_config(dir.path(), g.id, g.config).string(), "--mqtt", broker.url(),
-                                 "--uplink", uplink_url, "--gateway-id", g.id, "--idle-timeout-ms", "500"},
+                                 "--uplink", uplink_url, "--gateway-id", g.id, "--idle-timeout-ms", "500",
+                                 "--log-level", "debug"},
         dir.path() / (g.id + ".log")));
   }
   for (const auto& p : processes) {
@@ -92,6 +93,15 @@ TEST(CurveUplink, ListedUnlistedPlaintextAndImpostor_OnlyTheListedGatewayStored)
   const auto log = collector.log();
   EXPECT_NE(log.find("refused"), std::string::npos) << "the unlisted key is logged: " << log;
   EXPECT_NE(log.find("claiming gateway id 'gw-impostor'"), std::string::npos) << log;
+
+  // Secret keys never reach a log, even at debug level.
+  EXPECT_EQ(log.find(collector_keys.secret_z85), std::string::npos) << "the collector logged its secret key";
+  for (const auto& p : processes) {
+    EXPECT_GT(p->log().size(), 0U);
+    for (const auto* key : {&listed.secret_z85, &unlisted.secret_z85}) {
+      EXPECT_EQ(p->log().find(*key), std::string::npos) << "a gateway logged a secret key";
+    }
+  }
 }
 
 TEST(CurveUplink, PlaintextOffThisMachine_ConfigErrorUnlessAskedFor) {

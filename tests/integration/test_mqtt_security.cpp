@@ -208,17 +208,31 @@ TEST(MqttSecurity, SimThroughMutualTlsAndPasswordBroker_EveryWindowStored) {
   const TestPki pki(dir.path());
   testing::MosquittoBroker broker(dir.path(), pki.broker_options());
   Pipeline pipeline(dir.path(), broker.url(), pki.client_flags("gateway", pki.gateway_password, pki.ca));
-  pipeline.start_gateway();
+  // Debug logging: the most a log ever says, for the secrets check at the end.
+  pipeline.start_gateway({"--log-level", "debug"});
   ASSERT_TRUE(pipeline.wait_subscribed()) << pipeline.gateway_log() << broker.log();
   EXPECT_NE(pipeline.gateway_log().find("mutual TLS"), std::string::npos) << pipeline.gateway_log();
 
   std::string sim_output;
-  ASSERT_EQ(run_sim(broker.url(), 0, pki.client_flags("sim", pki.sim_password, pki.ca), sim_output), 0) << sim_output;
+  ASSERT_EQ(run_sim(broker.url(), 0,
+                    concat(pki.client_flags("sim", pki.sim_password, pki.ca), {"--log-level", "debug"}), sim_output),
+            0)
+      << sim_output;
   EXPECT_TRUE(pipeline.wait_rows(kRowsPerRun)) << count_rows(pipeline.db()).rows << "\n" << pipeline.gateway_log();
   EXPECT_EQ(pipeline.stop_gateway(), 0) << pipeline.gateway_log();
   const auto counts = count_rows(pipeline.db());
   EXPECT_EQ(counts.rows, kRowsPerRun);
   EXPECT_EQ(counts.whole, kRowsPerRun) << "every window holds all 256 samples";
+
+  // Secrets never reach a log: the passwords, nor the client's TLS private key.
+  const std::string key_pem = testing::read_file(pki.client_key);
+  const std::string key_body = key_pem.substr(key_pem.find('\n') + 1, 40);  // a line of the key itself
+  for (const auto& [who, log] : {std::pair{"gateway", pipeline.gateway_log()}, std::pair{"sim", sim_output}}) {
+    EXPECT_GT(log.size(), 0U) << who;
+    EXPECT_EQ(log.find(kGatewayPassword), std::string::npos) << who << " logged the gateway's password";
+    EXPECT_EQ(log.find(kSimPassword), std::string::npos) << who << " logged the simulator's password";
+    EXPECT_EQ(log.find(key_body), std::string::npos) << who << " logged the TLS private key";
+  }
 }
 
 TEST(MqttSecurity, GatewayWithWrongPassword_ExitsPromptlySayingNotAuthorised) {
