@@ -1,6 +1,7 @@
 #include "sensorgate/common/http_server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -40,24 +41,6 @@ constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 
 std::string_view view(beast::string_view s) {
   return {s.data(), s.size()};
-}
-
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + '"';
 }
 
 int hex_value(char c) {
@@ -537,7 +520,9 @@ Response Response::text(std::string body, std::string content_type, unsigned sta
 }
 
 Response Response::error(unsigned status, std::string_view message) {
-  return json(R"({"error":)" + json_string(message) + "}", status);
+  // Replace, not throw: a message may quote request bytes that are not valid UTF-8.
+  const nlohmann::json body = {{"error", message}};
+  return json(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), status);
 }
 
 Response Response::not_found(std::string_view what) {

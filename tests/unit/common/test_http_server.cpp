@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -161,6 +162,13 @@ TEST(HttpServer, Get_MalformedTarget_Returns400) {
   EXPECT_EQ(fetch(server.port(), "/a%zz").result_int(), 400U);
   EXPECT_EQ(exchange_raw(server.port(), "GARBAGE\r\n\r\n"), 400U);
   EXPECT_EQ(server.counters().bad_requests.load(), 2U);
+}
+
+TEST(HttpServer, ResponseError_QuotesControlAndInvalidUtf8_ValidJson) {
+  const auto res = Response::error(400, "bad \"x\"\n\x01\xff");
+  EXPECT_EQ(res.status, 400U);
+  const auto body = nlohmann::json::parse(res.body);                       // throws on invalid JSON or UTF-8
+  EXPECT_EQ(body.at("error"), "bad \"x\"\n\x01\xEF\xBF\xBD") << res.body;  // 0xFF became U+FFFD
 }
 
 TEST(HttpServer, Construct_NonLoopbackWithoutToken_Throws) {

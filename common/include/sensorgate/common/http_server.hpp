@@ -47,7 +47,8 @@ struct Response {
 
   static Response json(std::string body, unsigned status = 200);
   static Response text(std::string body, std::string content_type = "text/plain; charset=utf-8", unsigned status = 200);
-  /// `status` with the JSON body {"error":"<message>"} (the message JSON-escaped).
+  /// `status` with the JSON body {"error":"<message>"} (the message JSON-escaped; bytes that
+  /// are not valid UTF-8 become U+FFFD).
   static Response error(unsigned status, std::string_view message);
   /// 404 with {"error":"not found: <what>"}.
   static Response not_found(std::string_view what);
