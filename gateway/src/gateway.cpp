@@ -79,7 +79,6 @@ GatewaySnapshot Gateway::snapshot() const {
     s.mqtt_connects = mqtt_->connection().connects();
     s.mqtt_connection_losses = mqtt_->connection().connection_losses();
     s.mqtt_reconnects = mqtt_->connection().reconnects();
-    s.bad_payloads = mqtt_->decoder().rejected_total();
     s.bad_labels = mqtt_->bad_labels();
   }
   s.labels_received = labels_.added();
@@ -99,10 +98,8 @@ GatewaySnapshot Gateway::snapshot() const {
         in.rejected_device_limit.load() + in.rejected_layout_change.load() + in.rejected_other_source.load();
     s.frames_dropped_on_stop += in.frames_dropped_on_stop.load();
   }
-  if (serial_) {
-    s.serial = serial_->stats();
-    s.bad_payloads += s.serial->bad_payloads;
-  }
+  if (serial_) s.serial = serial_->stats();
+  s.bad_payloads = bad_payloads();
   for (const auto& w : workers_) {
     const auto& c = w->counters();
     s.frames_windowed += c.frames.load();
@@ -164,9 +161,14 @@ std::vector<StageSnapshot> Gateway::stages() const {
   all.insert(all.end(), std::make_move_iterator(uplink.begin()), std::make_move_iterator(uplink.end()));
   auto merged = merge_stages(all);
   // Decoding refuses bad payloads before a batch reaches a sink: the transports count them.
-  const auto bad = snapshot().bad_payloads;
-  merged.front().drops.emplace_back("bad_payloads", bad);
+  merged.front().drops.emplace_back("bad_payloads", bad_payloads());
   return merged;
+}
+
+std::uint64_t Gateway::bad_payloads() const {
+  std::uint64_t bad = mqtt_ ? mqtt_->decoder().rejected_total() : 0;
+  if (serial_) bad += serial_->stats().bad_payloads;
+  return bad;
 }
 
 std::string Gateway::backend_name() const {

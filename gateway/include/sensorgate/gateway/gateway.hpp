@@ -137,6 +137,9 @@ class Gateway {
   [[nodiscard]] std::string backend_name() const;
 
  private:
+  /// Payloads the transports refused before they reached a sink (MQTT and serial).
+  [[nodiscard]] std::uint64_t bad_payloads() const;
+
   GatewayConfig config_;
   zmq::context_t zmq_{1};
   DeviceRegistry registry_;
