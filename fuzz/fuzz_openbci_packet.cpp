@@ -51,20 +51,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   constexpr std::array<double, 7> kGains = {1, 2, 4, 6, 8, 12, 24};
   const bool daisy = (data[0] & 1U) != 0;
   const double gain = kGains[(data[0] >> 1U) % kGains.size()];
-  const std::size_t splits = std::min<std::size_t>(data[1] % 8, size - 2);
-  std::vector<std::size_t> chunk_sizes;
-  for (std::size_t i = 0; i < splits; ++i) chunk_sizes.push_back(std::size_t{data[2 + i]} + 1);
-  if (chunk_sizes.empty()) chunk_sizes.push_back(size);
-  const std::span<const std::uint8_t> stream(data + 2 + splits, size - 2 - splits);
+  const sensorgate::fuzz::ChunkedStream input(data, size);
+  const auto stream = input.stream;
 
   OpenBciDecoder chunked(daisy, gain);
   std::vector<OpenBciFrame> chunked_frames;
   const auto keep_chunked = [&](const OpenBciFrame& f) { chunked_frames.push_back(f); };
-  for (std::size_t offset = 0, i = 0; offset < stream.size(); ++i) {
-    const std::size_t n = std::min(chunk_sizes[i % chunk_sizes.size()], stream.size() - offset);
-    chunked.feed(stream.subspan(offset, n), keep_chunked);
-    offset += n;
-  }
+  input.feed_in_chunks([&](std::span<const std::uint8_t> chunk) { chunked.feed(chunk, keep_chunked); });
   OpenBciDecoder whole(daisy, gain);
   std::vector<OpenBciFrame> frames;
   whole.feed(stream, [&](const OpenBciFrame& f) { frames.push_back(f); });

@@ -12,13 +12,10 @@
 // Invariants of a recording read: at least one channel, frames x channels samples, a
 // finite positive rate, one label per frame or none, finite samples.
 
-#include <unistd.h>
-
 #include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <set>
 #include <stdexcept>
@@ -34,18 +31,8 @@ namespace {
 namespace fs = std::filesystem;
 namespace sim = sensorgate::sim;
 
-fs::path& directory() {
-  static fs::path dir;
-  return dir;
-}
-
-void remove_directory() {
-  std::error_code ec;
-  fs::remove_all(directory(), ec);
-}
-
 fs::path write_input(const char* name, const std::uint8_t* data, std::size_t size) {
-  const fs::path path = directory() / name;
+  const fs::path path = sensorgate::fuzz::scratch_directory() / name;
   std::FILE* f = std::fopen(path.c_str(), "wb");
   FUZZ_CHECK(f != nullptr);
   FUZZ_CHECK(size == 0 || std::fwrite(data, 1, size, f) == size);
@@ -97,10 +84,7 @@ void channel_spec(const std::uint8_t* data, std::size_t size) {
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   sensorgate::fuzz::quiet_logging();
-  std::string pattern = (fs::temp_directory_path() / "sensorgate-fuzz-recording-XXXXXX").string();
-  FUZZ_CHECK(::mkdtemp(pattern.data()) != nullptr);
-  directory() = pattern;
-  std::atexit(remove_directory);
+  sensorgate::fuzz::make_scratch_directory("recording");
   return 0;
 }
 

@@ -42,20 +42,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 2) return 0;
   // 0: the default (1 MiB); otherwise 1..255 * 16 bytes.
   const std::size_t max_payload = data[0] == 0 ? std::size_t{1} << 20 : std::size_t{data[0]} * 16;
-  const std::size_t splits = std::min<std::size_t>(data[1] % 8, size - 2);
-  std::vector<std::size_t> chunk_sizes;
-  for (std::size_t i = 0; i < splits; ++i) chunk_sizes.push_back(std::size_t{data[2 + i]} + 1);
-  if (chunk_sizes.empty()) chunk_sizes.push_back(size);
-  const std::span<const std::uint8_t> stream(data + 2 + splits, size - 2 - splits);
+  const sensorgate::fuzz::ChunkedStream input(data, size);
+  const auto stream = input.stream;
 
   SerialFrameDecoder chunked(max_payload);
   Payloads chunked_payloads;
   const auto keep_chunked = [&](std::span<const std::uint8_t> p) { chunked_payloads.emplace_back(p.begin(), p.end()); };
-  for (std::size_t offset = 0, i = 0; offset < stream.size(); ++i) {
-    const std::size_t n = std::min(chunk_sizes[i % chunk_sizes.size()], stream.size() - offset);
-    chunked.feed(stream.subspan(offset, n), keep_chunked);
-    offset += n;
-  }
+  input.feed_in_chunks([&](std::span<const std::uint8_t> chunk) { chunked.feed(chunk, keep_chunked); });
 
   SerialFrameDecoder whole(max_payload);
   Payloads whole_payloads;

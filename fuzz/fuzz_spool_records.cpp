@@ -8,12 +8,9 @@
 // with nothing corrupt or truncated; the highest recovered sequence is reported; and the
 // spool then accepts a new record and acknowledgements.
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -27,16 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace up = sensorgate::uplink;
-
-fs::path& directory() {
-  static fs::path dir;
-  return dir;
-}
-
-void remove_directory() {
-  std::error_code ec;
-  fs::remove_all(directory(), ec);
-}
 
 template <typename T>
 void put(std::vector<std::uint8_t>& out, T value) {
@@ -62,7 +49,7 @@ std::vector<std::uint8_t> serialise(const std::vector<up::SpooledRecord>& record
 
 up::DiskSpoolOptions options() {
   up::DiskSpoolOptions o;
-  o.directory = directory();
+  o.directory = sensorgate::fuzz::scratch_directory();
   o.fsync = up::FsyncPolicy::kNever;  // nothing to make durable in a throwaway directory
   o.segment_bytes = 1U << 20U;
   o.max_bytes = 4U << 20U;
@@ -73,16 +60,13 @@ up::DiskSpoolOptions options() {
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   sensorgate::fuzz::quiet_logging();
-  std::string pattern = (fs::temp_directory_path() / "sensorgate-fuzz-spool-XXXXXX").string();
-  FUZZ_CHECK(::mkdtemp(pattern.data()) != nullptr);
-  directory() = pattern;
-  std::atexit(remove_directory);
+  sensorgate::fuzz::make_scratch_directory("spool");
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  for (const auto& entry : fs::directory_iterator(directory())) fs::remove(entry.path());
-  const fs::path segment = directory() / "00000000000000000001.spool";
+  for (const auto& entry : fs::directory_iterator(sensorgate::fuzz::scratch_directory())) fs::remove(entry.path());
+  const fs::path segment = sensorgate::fuzz::scratch_directory() / "00000000000000000001.spool";
   {
     std::FILE* f = std::fopen(segment.c_str(), "wb");
     FUZZ_CHECK(f != nullptr);
