@@ -77,7 +77,9 @@ TEST(Dashboard, GatewayAndCollectorPagesInChromium_AllBrowserChecksPassAndScreen
                        dir.path() / "gateway.log");
   ASSERT_TRUE(wait_until([&] { return gateway.log().find("subscribed to") != std::string::npos; }, 20s))
       << gateway.log();
-  ChildProcess sim({SENSORGATE_SIM_BIN, "--mqtt", broker.url(), "--devices", "2", "--duration", "40", "--speed", "1",
+  // Streams for longer than the browser checks can take on a loaded machine (values must
+  // still change when Chromium gets to the page); killed when the test ends.
+  ChildProcess sim({SENSORGATE_SIM_BIN, "--mqtt", broker.url(), "--devices", "2", "--duration", "600", "--speed", "1",
                     "--seed", "5", "--anomaly-schedule", "0:seizure:12:4"},
                    dir.path() / "sim.log");
   // Both devices' first windows closed, both servers listening.
