@@ -400,8 +400,17 @@ Recording read_edf(const fs::path& path, std::string_view content, const ReadOpt
           static_cast<int>(n)) {
         fail(path, "cannot read the samples of channel " + shown(rec.channel_names[c]));
       }
-      for (std::size_t i = 0; i < n; ++i)
-        rec.samples[(done + i) * channels + c] = static_cast<float>(buffer[i] * scale);
+      for (std::size_t i = 0; i < n; ++i) {
+        // EDFlib scales digital values by the header's physical range, which a damaged or
+        // hostile header can make huge: a sample must stay finite as the float32 it becomes.
+        const double value = buffer[i] * scale;
+        if (!(std::abs(value) <= static_cast<double>(std::numeric_limits<float>::max()))) {
+          fail(path, "channel " + shown(rec.channel_names[c]) + ": sample " + std::to_string(done + i) + " (" +
+                         number_text(value) +
+                         ") is not a finite 32-bit float: check the header's physical minimum and maximum");
+        }
+        rec.samples[(done + i) * channels + c] = static_cast<float>(value);
+      }
       done += n;
     }
   }

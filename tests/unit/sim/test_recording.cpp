@@ -426,6 +426,16 @@ TEST_F(ReadRecording, NumberBeyondFloatRange_RefusedInEveryTextFormat) {
   EXPECT_EQ(read_recording(write("max.txt", "3.4028234e38\n"), at_rate(250)).samples.size(), 1U);
 }
 
+// Found by fuzz_recording's long run (fuzz/regressions/recording/edf-physical-range-beyond-float):
+// an EDF+ header whose physical range ("1e39") scales the digital values beyond float32,
+// so the samples became infinite. The EDF reader refuses such a channel now.
+TEST_F(ReadRecording, EdfPhysicalRangeBeyondFloat_Refused) {
+  const std::string edf = sensorgate::testing::fuzz_reproducer("recording/edf-physical-range-beyond-float").substr(2);
+  ASSERT_EQ(edf.substr(0, 8), "0       ") << "an EDF header";
+  EXPECT_THAT(error_of([&] { (void)read_recording(write("huge.edf", edf)); }),
+              HasSubstr("is not a finite 32-bit float: check the header's physical minimum and maximum"));
+}
+
 TEST_F(ReadRecording, GenericCsv_LabelColumn_CommaOrWhitespace) {
   for (const auto* text : {"time_note,C3,C4,label\n1,10.5,-3,0\n2,11,-4,1\n\n3,+12,-5e1,1\n",
                            "# exported\ntime_note C3\tC4 label\r\n1 10.5 -3 0\r\n2 11 -4 1\r\n3 12 -50 1\r\n"}) {
