@@ -82,11 +82,16 @@ std::optional<double> parse_number(std::string_view field) {
   return value;
 }
 
-// A cell that becomes a sample: a finite number that stays finite as the float32 it is
-// stored as (1e39 would become infinity).
+// Whether `value` stays finite as the float32 sample it is stored as (1e39 would become
+// infinity; NaN is not finite either).
+bool fits_float32(double value) {
+  return std::abs(value) <= static_cast<double>(std::numeric_limits<float>::max());
+}
+
+// A cell that becomes a sample: a finite number that fits a float32.
 std::optional<double> parse_sample(std::string_view field) {
   const auto value = parse_number(field);
-  if (!value || std::abs(*value) > static_cast<double>(std::numeric_limits<float>::max())) return std::nullopt;
+  if (!value || !fits_float32(*value)) return std::nullopt;
   return value;
 }
 
@@ -404,7 +409,7 @@ Recording read_edf(const fs::path& path, std::string_view content, const ReadOpt
         // EDFlib scales digital values by the header's physical range, which a damaged or
         // hostile header can make huge: a sample must stay finite as the float32 it becomes.
         const double value = buffer[i] * scale;
-        if (!(std::abs(value) <= static_cast<double>(std::numeric_limits<float>::max()))) {
+        if (!fits_float32(value)) {
           fail(path, "channel " + shown(rec.channel_names[c]) + ": sample " + std::to_string(done + i) + " (" +
                          number_text(value) +
                          ") is not a finite 32-bit float: check the header's physical minimum and maximum");
