@@ -133,7 +133,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (highest < UINT64_MAX) {
       const std::vector<std::uint8_t> payload = {1, 2, 3};
-      FUZZ_CHECK(spool.append(highest + 1, payload).empty());
+      const auto appended = spool.append(highest + 1, payload);
+      FUZZ_CHECK(appended.spooled && appended.dropped.empty());
       for (const auto& r : records) spool.ack(r.sequence);
       spool.ack(highest + 1);
       FUZZ_CHECK(spool.counters().pending.load() == 0);

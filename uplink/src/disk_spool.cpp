@@ -38,9 +38,9 @@ std::uint32_t record_crc(const std::uint8_t* header, std::span<const std::uint8_
   return crc32c(std::span<const std::uint8_t>(header + 8, sizeof(std::uint64_t)), payload);
 }
 
-[[noreturn]] void fail(const std::string& what, const std::filesystem::path& path) {
-  throw std::runtime_error(
-      fmt::format("spool: {} {}: {}", what, path.string(), std::error_code(errno, std::generic_category()).message()));
+[[noreturn]] void fail(std::string_view log, const std::string& what, const std::filesystem::path& path) {
+  throw std::runtime_error(fmt::format("{}: {} {}: {}", log, what, path.string(),
+                                       std::error_code(errno, std::generic_category()).message()));
 }
 
 void sync_directory(const std::filesystem::path& dir) {
@@ -64,7 +64,8 @@ DiskSpool::DiskSpool(DiskSpoolOptions options) : options_(std::move(options)) {
   std::error_code ec;
   std::filesystem::create_directories(options_.directory, ec);
   if (ec) {
-    throw std::runtime_error(fmt::format("spool: cannot create {}: {}", options_.directory.string(), ec.message()));
+    throw std::runtime_error(
+        fmt::format("{}: cannot create {}: {}", options_.name, options_.directory.string(), ec.message()));
   }
   recover();
 }
@@ -97,15 +98,15 @@ void DiskSpool::recover() {
   if (!recovered_.empty()) highest_recovered_ = recovered_.back().sequence;
   counters_.recovered.store(recovered_.size(), std::memory_order_relaxed);
   if (!recovered_.empty()) {
-    spdlog::info("spool: {} unacknowledged messages recovered from {} ({} segments)", recovered_.size(),
-                 options_.directory.string(), segments_.size());
+    spdlog::info("{}: {} unacknowledged {} recovered from {} ({} segments)", options_.name, recovered_.size(),
+                 options_.record_noun, options_.directory.string(), segments_.size());
   }
   update_gauges();
 }
 
 DiskSpool::Segment DiskSpool::recover_segment(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot read", path);
+  if (!in) fail(options_.name, "cannot read", path);
   const std::vector<std::uint8_t> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   Segment segment{path, 0, 0, 0};
   std::size_t offset = 0;
@@ -116,8 +117,8 @@ DiskSpool::Segment DiskSpool::recover_segment(const std::filesystem::path& path)
     const auto length = load<std::uint32_t>(header + 4);
     if (load<std::uint32_t>(header) != kMagic || length > kMaxRecordBytes) {
       counters_.corrupt_records.fetch_add(1, std::memory_order_relaxed);
-      spdlog::warn("spool: {}: bad record header at byte {}; the rest of the segment is skipped", path.string(),
-                   offset);
+      spdlog::warn("{}: {}: bad record header at byte {}; the rest of the segment is skipped", options_.name,
+                   path.string(), offset);
       break;
     }
     if (data.size() - offset - kHeaderBytes < length) break;  // torn payload
@@ -126,9 +127,9 @@ DiskSpool::Segment DiskSpool::recover_segment(const std::filesystem::path& path)
     if (record_crc(header, payload) != load<std::uint32_t>(header + 16)) {
       counters_.corrupt_records.fetch_add(1, std::memory_order_relaxed);
       spdlog::warn(
-          "spool: {}: CRC mismatch in the record of sequence {} at byte {}; the rest of the segment is "
+          "{}: {}: CRC mismatch in the record of sequence {} at byte {}; the rest of the segment is "
           "skipped",
-          path.string(), sequence, offset);
+          options_.name, path.string(), sequence, offset);
       break;
     }
     recovered_.push_back(SpooledRecord{sequence, std::vector<std::uint8_t>(payload.begin(), payload.end())});
@@ -153,7 +154,7 @@ std::vector<SpooledRecord> DiskSpool::take_recovered() {
 void DiskSpool::open_segment(std::uint64_t first_sequence) {
   const auto path = options_.directory / fmt::format("{:020}.spool", first_sequence);
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-  if (fd_ < 0) fail("cannot create", path);
+  if (fd_ < 0) fail(options_.name, "cannot create", path);
   if (options_.fsync != FsyncPolicy::kNever) sync_directory(options_.directory);
   segments_.push_back(Segment{path, first_sequence, first_sequence, 0});
 }
@@ -170,19 +171,19 @@ void DiskSpool::count_write_failure(const std::exception& e) {
   counters_.write_failures.fetch_add(1, std::memory_order_relaxed);
   const auto now = std::chrono::steady_clock::now();
   if (now - last_failure_log_ >= std::chrono::minutes(1)) {
-    spdlog::error("{} ({} spool write failures so far; unacknowledged messages are kept in memory only)", e.what(),
-                  counters_.write_failures.load(std::memory_order_relaxed));
+    spdlog::error("{} ({} {} write failures so far; {})", e.what(),
+                  counters_.write_failures.load(std::memory_order_relaxed), options_.name, options_.on_write_failure);
     last_failure_log_ = now;
   }
 }
 
-std::vector<std::uint64_t> DiskSpool::append(std::uint64_t sequence, std::span<const std::uint8_t> bytes) {
-  if (bytes.size() > kMaxRecordBytes) throw std::runtime_error("spool: record too large");
+DiskSpool::AppendResult DiskSpool::append(std::uint64_t sequence, std::span<const std::uint8_t> bytes) {
+  if (bytes.size() > kMaxRecordBytes) throw std::runtime_error(options_.name + ": record too large");
   try {
     write_record(sequence, bytes);
   } catch (const std::runtime_error& e) {
     count_write_failure(e);
-    return {};
+    return {.spooled = false, .dropped = {}};
   }
   std::vector<std::uint64_t> dropped;
   while (total_bytes_ > options_.max_bytes && segments_.size() > 1) {
@@ -195,11 +196,11 @@ std::vector<std::uint64_t> DiskSpool::append(std::uint64_t sequence, std::span<c
   }
   if (!dropped.empty()) {
     counters_.dropped_overflow.fetch_add(dropped.size(), std::memory_order_relaxed);
-    spdlog::warn("spool: over {} bytes; dropped the {} oldest unacknowledged messages", options_.max_bytes,
-                 dropped.size());
+    spdlog::warn("{}: over {} bytes; dropped the {} oldest unacknowledged {}", options_.name, options_.max_bytes,
+                 dropped.size(), options_.record_noun);
   }
   update_gauges();
-  return dropped;
+  return {.spooled = true, .dropped = std::move(dropped)};
 }
 
 void DiskSpool::write_record(std::uint64_t sequence, std::span<const std::uint8_t> bytes) {
@@ -222,10 +223,10 @@ void DiskSpool::write_record(std::uint64_t sequence, std::span<const std::uint8_
       const int error = errno;
       // Cut what was written of this record off, so the segment stays whole for recovery.
       if (::ftruncate(fd_, static_cast<off_t>(segments_.back().bytes)) != 0) {
-        spdlog::warn("spool: cannot cut a failed write off {}", segments_.back().path.string());
+        spdlog::warn("{}: cannot cut a failed write off {}", options_.name, segments_.back().path.string());
       }
       errno = error;
-      fail("cannot write", segments_.back().path);
+      fail(options_.name, "cannot write", segments_.back().path);
     }
     done += static_cast<std::size_t>(n);
   }
@@ -243,8 +244,9 @@ void DiskSpool::flush(std::chrono::steady_clock::time_point now) {
   if (options_.fsync == FsyncPolicy::kInterval && now - last_sync_ < options_.fsync_interval) return;
   last_sync_ = now;
   if (::fsync(fd_) != 0) {
-    count_write_failure(std::runtime_error(fmt::format("spool: cannot fsync {}: {}", segments_.back().path.string(),
-                                                       std::error_code(errno, std::generic_category()).message())));
+    count_write_failure(
+        std::runtime_error(fmt::format("{}: cannot fsync {}: {}", options_.name, segments_.back().path.string(),
+                                       std::error_code(errno, std::generic_category()).message())));
     return;
   }
   dirty_ = false;
@@ -268,7 +270,7 @@ void DiskSpool::delete_front() {
   total_bytes_ -= oldest.bytes;
   std::error_code ec;
   std::filesystem::remove(oldest.path, ec);
-  if (ec) spdlog::warn("spool: cannot delete {}: {}", oldest.path.string(), ec.message());
+  if (ec) spdlog::warn("{}: cannot delete {}: {}", options_.name, oldest.path.string(), ec.message());
 }
 
 void DiskSpool::update_gauges() {

@@ -42,7 +42,7 @@ TEST(DiskSpool, Reopen_UnackedRecords_RecoveredInOrderWithTheirBytes) {
   const auto o = options_in(dir.path(), 1000);  // several segments
   {
     DiskSpool spool(o);
-    for (std::uint64_t s = 1; s <= 30; ++s) EXPECT_TRUE(spool.append(s, payload(s)).empty());
+    for (std::uint64_t s = 1; s <= 30; ++s) EXPECT_TRUE(spool.append(s, payload(s)).dropped.empty());
     spool.flush(std::chrono::steady_clock::now());
     for (std::uint64_t s = 1; s <= 10; ++s) spool.ack(s);  // whole segments acked: deleted
   }
@@ -118,8 +118,9 @@ TEST(DiskSpool, Append_BeyondMaxBytes_OldestSegmentDroppedAndReported) {
   DiskSpool spool(o);
   std::vector<std::uint64_t> dropped;
   for (std::uint64_t s = 1; s <= 40; ++s) {
-    const auto d = spool.append(s, payload(s));
-    dropped.insert(dropped.end(), d.begin(), d.end());
+    const auto result = spool.append(s, payload(s));
+    EXPECT_TRUE(result.spooled);
+    dropped.insert(dropped.end(), result.dropped.begin(), result.dropped.end());
   }
   ASSERT_FALSE(dropped.empty());
   EXPECT_EQ(dropped.front(), 1U);  // the oldest first
@@ -158,17 +159,19 @@ TEST(DiskSpool, Append_DiskFull_CountedNotThrownAndSpoolStaysReadable) {
   const auto o = options_in(dir.path());
   {
     DiskSpool spool(o);
-    spool.append(1, payload(1));
+    EXPECT_TRUE(spool.append(1, payload(1)).spooled);
     const auto size = std::filesystem::file_size(segments(o).front());
     {
       // Room for part of the next record only: the write fails midway.
       const FileSizeLimit full(size + 50);
-      EXPECT_NO_THROW(spool.append(2, payload(2)));
+      DiskSpool::AppendResult result;
+      EXPECT_NO_THROW(result = spool.append(2, payload(2)));
+      EXPECT_FALSE(result.spooled) << "a failed write reported as spooled";
       EXPECT_NO_THROW(spool.flush(std::chrono::steady_clock::now()));
     }
     EXPECT_EQ(spool.counters().write_failures.load(), 1U);
     EXPECT_EQ(std::filesystem::file_size(segments(o).front()), size) << "the torn record was not cut off";
-    spool.append(3, payload(3));  // space again: appends resume
+    EXPECT_TRUE(spool.append(3, payload(3)).spooled);  // space again: appends resume
   }
   DiskSpool reopened(o);
   const auto records = reopened.take_recovered();

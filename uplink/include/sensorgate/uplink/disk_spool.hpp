@@ -1,6 +1,7 @@
 #pragma once
 // DiskSpool: the uplink's unacknowledged messages on disk, so that they survive a gateway
-// crash (kill -9, power loss with fsync) as well as a collector outage.
+// crash (kill -9, power loss with fsync) as well as a collector outage. The gateway's
+// ingest journal (IngestJournal) keeps accepted frame batches in one too.
 //
 // Layout: a directory of append-only segment files "<first sequence, 20 digits>.spool".
 // Each record is
@@ -28,6 +29,7 @@
 #include <optional>
 #include <set>
 #include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -45,6 +47,11 @@ struct DiskSpoolOptions {
   std::uint64_t max_bytes = 1ULL << 30U;
   FsyncPolicy fsync = FsyncPolicy::kInterval;
   std::chrono::milliseconds fsync_interval{1000};
+  /// How log lines and errors name this log ("spool: cannot write ..."), what they call its
+  /// records, and what a failed write means for them.
+  std::string name = "spool";
+  std::string record_noun = "messages";
+  std::string on_write_failure = "unacknowledged messages are kept in memory only";
 };
 
 /// Written by the owner thread, readable from any thread.
@@ -83,12 +90,17 @@ class DiskSpool {
   /// The highest sequence found at open (0 if none): new sequences must be above it.
   [[nodiscard]] std::uint64_t highest_recovered_sequence() const { return highest_recovered_; }
 
-  /// Appends a record (sequences must increase). Returns the sequences of unacknowledged
-  /// records deleted to stay within max_bytes, so the caller forgets them too. A write
-  /// error (disk full, I/O error) does not throw: the record is not spooled, the bytes
-  /// written of it are cut off again, and write_failures counts it; the caller still holds
-  /// it in memory, so only a crash before it is acknowledged would lose it.
-  std::vector<std::uint64_t> append(std::uint64_t sequence, std::span<const std::uint8_t> bytes);
+  struct AppendResult {
+    bool spooled = false;                ///< false: a write error; the record is not on disk
+    std::vector<std::uint64_t> dropped;  ///< unacknowledged records deleted by max_bytes
+  };
+  /// Appends a record (sequences must increase). `dropped` holds the sequences of
+  /// unacknowledged records deleted to stay within max_bytes, so the caller forgets them
+  /// too. A write error (disk full, I/O error) does not throw: the record is not spooled
+  /// (`spooled` false), the bytes written of it are cut off again, and write_failures counts
+  /// it; the caller still holds it in memory, so only a crash before it is acknowledged
+  /// would lose it.
+  AppendResult append(std::uint64_t sequence, std::span<const std::uint8_t> bytes);
   /// Makes the appends durable as the fsync policy says (call after a batch of appends); a
   /// failed fsync is counted in write_failures, not thrown.
   void flush(std::chrono::steady_clock::time_point now);
