@@ -39,14 +39,23 @@ void UplinkSender::finish(std::chrono::steady_clock::time_point deadline) {
 bool UplinkSender::drain_inputs() {
   std::uint64_t drained = 0;
   const auto now_ns = wall_clock_ns();
+  const auto started = std::chrono::steady_clock::now();
+  bool emptied = true;
   StageTimer timer(uplink_stage_);
   for (auto* ring : inputs_) {
     UplinkRecord record;
-    while (in_flight_.size() < options_.max_in_flight && ring->try_pop(record)) {
+    for (;;) {
+      if (in_flight_.size() >= options_.max_in_flight) {
+        emptied = false;  // backpressure: what is left waits in the ring
+        break;
+      }
+      if (!ring->try_pop(record)) break;
       enqueue(record, now_ns);
       ++drained;
     }
   }
+  // Whatever a worker had pushed before `started` has been taken.
+  if (emptied) drained_through_ = started;
   const bool any = drained > 0;
   if (any) timer.finish(drained);
   // Durable (as the fsync policy says) before any of it is sent.
@@ -62,15 +71,26 @@ bool UplinkSender::drain_inputs() {
 void UplinkSender::enqueue(const UplinkRecord& record, std::int64_t now_ns) {
   const std::uint64_t seq = next_sequence_++;
   auto bytes = encode_uplink_record(options_.gateway_id, seq, now_ns, record);
+  bool spooled = false;
   if (spool_) {
     StageTimer timer(spool_stage_);
-    for (const auto dropped : spool_->append(seq, bytes)) {
+    const auto appended = spool_->append(seq, bytes);
+    for (const auto dropped : appended.dropped) {
       if (in_flight_.erase(dropped) > 0) bump(counters_.dropped_overflow);
+      memory_only_.erase(dropped);
     }
+    spooled = appended.spooled;
     timer.finish(1);
     spool_stage_.add_io(1, bytes.size());
   }
   in_flight_.emplace(seq, Pending{std::move(bytes), std::chrono::steady_clock::now()});
+  if (!spooled) memory_only_.insert(seq);
+}
+
+void UplinkSender::publish_durable_before() {
+  auto before = drained_through_;
+  if (!memory_only_.empty()) before = std::min(before, in_flight_.at(*memory_only_.begin()).enqueued);
+  durable_before_ns_.store(before.time_since_epoch().count(), std::memory_order_release);
 }
 
 void UplinkSender::handle_command(std::span<const std::uint8_t> bytes) {
@@ -140,6 +160,7 @@ void UplinkSender::receive_acks(std::chrono::milliseconds wait) {
           ack_round_trip_.record(now - it->second.first_sent);
         }
         in_flight_.erase(it);
+        memory_only_.erase(seq);
         bump(counters_.acked);
       }
       if (spool_) spool_->ack(seq);
@@ -175,6 +196,7 @@ std::size_t UplinkSender::run() {
     const auto now = std::chrono::steady_clock::now();
     send_due(now);
     receive_acks(drained_any ? std::chrono::milliseconds(0) : std::chrono::milliseconds(2));
+    publish_durable_before();
     if (finishing && !drained_any) {
       if (in_flight_.empty()) return 0;
       if (now.time_since_epoch().count() >= deadline_ns_.load(std::memory_order_relaxed)) {

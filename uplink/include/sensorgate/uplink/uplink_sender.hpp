@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -85,6 +86,14 @@ class UplinkSender {
   [[nodiscard]] std::vector<StageSnapshot> stage_snapshots() const;
   /// Time from a message's first send to its acknowledgement (collector commit included).
   [[nodiscard]] LatencyHistogram::Snapshot ack_round_trip() const { return ack_round_trip_.snapshot(); }
+  /// Every message taken off the inputs before this moment is safe from a gateway crash:
+  /// written to the spool, or (without a spool, or when its write failed) acknowledged by
+  /// the collector. The ingest journal forgets frames only behind it. Any thread; the
+  /// clock's epoch until the first pass that emptied every input.
+  [[nodiscard]] std::chrono::steady_clock::time_point durable_before() const {
+    return std::chrono::steady_clock::time_point(
+        std::chrono::steady_clock::duration(durable_before_ns_.load(std::memory_order_acquire)));
+  }
 
  private:
   struct Pending {
@@ -95,6 +104,8 @@ class UplinkSender {
   };
 
   bool drain_inputs();
+  /// Publishes durable_before() after a pass of the loop.
+  void publish_durable_before();
   /// Gives `record` the next sequence number, spools it and queues it for sending.
   void enqueue(const UplinkRecord& record, std::int64_t now_ns);
   void handle_command(std::span<const std::uint8_t> bytes);
@@ -107,6 +118,12 @@ class UplinkSender {
   std::vector<UplinkRing*> inputs_;
   zmq::socket_t socket_;
   std::map<std::uint64_t, Pending> in_flight_;  // by sequence: resends go oldest first
+  // In-flight messages that only memory holds (no spool, or its write failed): a crash
+  // would lose them. Lowest sequence first, which is also the earliest taken.
+  std::set<std::uint64_t> memory_only_;
+  // The start of the last drain that emptied every input.
+  std::chrono::steady_clock::time_point drained_through_{};
+  std::atomic<std::int64_t> durable_before_ns_{0};
   std::uint64_t next_sequence_ = 1;
   std::unique_ptr<DiskSpool> spool_;
   double send_tokens_ = 0;
