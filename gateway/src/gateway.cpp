@@ -32,6 +32,17 @@ Gateway::Gateway(GatewayConfig config)
   auto uplink_options = config_.uplink;
   uplink_options.on_command = [this](const uplink::GatewayCommandRecord& command) { return inbox_.handle(command); };
   uplink_ = std::make_unique<uplink::UplinkSender>(zmq_, std::move(uplink_options), std::move(rings));
+  if (config_.journal) {
+    const auto open_journal = [this](IngestSink& sink, const char* name) {
+      IngestJournalOptions options = *config_.journal;
+      options.directory /= name;
+      auto journal = std::make_unique<IngestJournal>(std::move(options), [this] { return uplink_->durable_before(); });
+      sink.set_journal(journal.get());
+      return journal;
+    };
+    mqtt_journal_ = open_journal(mqtt_sink_, "mqtt");
+    if (serial_sink_) serial_journal_ = open_journal(*serial_sink_, "serial");
+  }
 }
 
 Gateway::~Gateway() {
@@ -48,6 +59,9 @@ void Gateway::start() {
                config_.gateway_id, workers_.size(), workers_.front()->backend_name(),
                config_.worker.windows.length_ns / 1'000'000, config_.worker.windows.allowed_lateness_ns / 1'000'000,
                config_.uplink.endpoint);
+  // What a crashed predecessor had accepted but not yet made safe comes before anything new.
+  mqtt_sink_.replay_journal();
+  if (serial_sink_) serial_sink_->replay_journal();
   if (serial_) serial_->start();
   if (mqtt_) mqtt_->start(config_.connect_timeout);
 }
@@ -136,6 +150,17 @@ GatewaySnapshot Gateway::snapshot() const {
     s.spool_dropped_overflow = u.dropped_overflow.load();
     s.spool_corrupt = spool->corrupt_records.load();
     s.spool_write_failures = spool->write_failures.load();
+  }
+  for (const IngestJournal* journal : {mqtt_journal_.get(), serial_journal_.get()}) {
+    if (journal == nullptr) continue;
+    const auto& log = journal->log_counters();
+    s.journal_bytes += log.bytes.load();
+    s.journal_pending += log.pending.load();
+    s.journal_replayed += journal->counters().replayed.load();
+    s.journal_replay_rejected += journal->counters().replay_rejected.load();
+    s.journal_dropped_overflow += log.dropped_overflow.load();
+    s.journal_corrupt += log.corrupt_records.load();
+    s.journal_write_failures += log.write_failures.load();
   }
   s.devices = registry_.size();
   for (std::size_t i = 0; i < s.devices; ++i) {
@@ -228,6 +253,13 @@ nlohmann::json snapshot_json(const GatewaySnapshot& s) {
                         {"spool_dropped_overflow", s.spool_dropped_overflow},
                         {"spool_corrupt", s.spool_corrupt},
                         {"spool_write_failures", s.spool_write_failures},
+                        {"journal_bytes", s.journal_bytes},
+                        {"journal_pending", s.journal_pending},
+                        {"journal_replayed", s.journal_replayed},
+                        {"journal_replay_rejected", s.journal_replay_rejected},
+                        {"journal_dropped_overflow", s.journal_dropped_overflow},
+                        {"journal_corrupt", s.journal_corrupt},
+                        {"journal_write_failures", s.journal_write_failures},
                         {"models_accepted", s.models_accepted},
                         {"models_rejected", s.models_rejected},
                         {"model_rollbacks", s.model_rollbacks},

@@ -76,6 +76,31 @@ GatewayConfig GatewayConfig::from(ConfigFile& file) {
                       : FullPolicy::kBlock;
   c.max_devices = static_cast<std::size_t>(file.get_int(
       "ingest.max_devices", 4096, 1, 1'000'000, "Most devices accepted; batches from further devices are rejected"));
+  // Every journal key is read (and checked) even without a directory, so a typo is caught.
+  IngestJournalOptions journal;
+  journal.directory = file.get_string(
+      "ingest.journal_dir", "",
+      "Journal of accepted frame batches, replayed after a crash until their windows are safe; \"\" = none");
+  journal.segment_bytes =
+      static_cast<std::uint64_t>(file.get_int("ingest.journal_segment_mb", 4, 1, 4096, "Size of a journal segment, MB"))
+      << 20U;
+  journal.max_bytes = static_cast<std::uint64_t>(file.get_int(
+                          "ingest.journal_max_mb", 512, 2, 1 << 24,
+                          "Journal size bound, MB, at least twice journal_segment_mb; beyond it the oldest segment "
+                          "is deleted (counted)"))
+                      << 20U;
+  if (journal.max_bytes < 2 * journal.segment_bytes) {
+    file.fail("ingest.journal_max_mb", "must be at least twice ingest.journal_segment_mb");
+  }
+  journal.fsync = *uplink::parse_fsync_policy(
+      file.get_choice("ingest.journal_fsync", "never", {"always", "interval", "never"},
+                      "never = survives a process crash; interval = every journal_fsync_interval_ms; always = "
+                      "fsync after each batch (survives power loss; slowest)"));
+  journal.fsync_interval = milliseconds(file.get_int("ingest.journal_fsync_interval_ms", 1000, 1, 3'600'000,
+                                                     "journal_fsync interval: most ms between fsyncs"));
+  const auto journal_margin = milliseconds(
+      file.get_int("ingest.journal_margin_ms", 5000, 0, 3'600'000,
+                   "Batches stay journaled this long past window length + allowed lateness + idle timeout, ms"));
 
   const auto length_ms = file.get_int("windows.length_ms", 1000, 1, 3'600'000,
                                       "Window length in ms; windows start at multiples of the slide");
@@ -112,6 +137,11 @@ GatewayConfig GatewayConfig::from(ConfigFile& file) {
   c.worker.idle_timeout =
       milliseconds(file.get_int("windows.idle_timeout_ms", 2000, 1, 3'600'000,
                                 "A device silent this long (wall clock, ms) has its open windows closed"));
+  // How long a batch's windows may stay open once the worker has taken it (ingest_journal.hpp).
+  journal.retain =
+      std::chrono::duration_cast<milliseconds>(std::chrono::nanoseconds(w.length_ns + w.allowed_lateness_ns)) +
+      c.worker.idle_timeout + journal_margin;
+  if (!journal.directory.empty()) c.journal = journal;
 
   c.workers = static_cast<std::size_t>(
       file.get_int("processing.workers", 1, 1, 256, "Worker threads; devices are spread over them"));

@@ -258,6 +258,17 @@ std::string GatewayHttp::metrics() const {
   counter("spool_corrupt_records_total", "Corrupt spool records skipped at start", s.spool_corrupt);
   counter("spool_write_failures_total", "Spool appends and fsyncs that failed (disk full, I/O error)",
           s.spool_write_failures);
+  gauge("journal_bytes", "Size of the ingest journal", static_cast<double>(s.journal_bytes));
+  gauge("journal_pending_batches", "Journaled frame batches whose windows are not safe yet",
+        static_cast<double>(s.journal_pending));
+  counter("journal_replayed_batches_total", "Frame batches replayed from the journal at start", s.journal_replayed);
+  counter("journal_replay_rejected_records_total", "Journal records that could not be replayed",
+          s.journal_replay_rejected);
+  counter("journal_dropped_overflow_batches_total", "Journaled batches deleted by the journal's size bound",
+          s.journal_dropped_overflow);
+  counter("journal_corrupt_records_total", "Corrupt journal records skipped at start", s.journal_corrupt);
+  counter("journal_write_failures_total", "Journal appends and fsyncs that failed (disk full, I/O error)",
+          s.journal_write_failures);
   counter("models_accepted_total", "Pushed models verified and put live", s.models_accepted);
   counter("models_rejected_total", "Pushed models refused", s.models_rejected);
   counter("model_rollbacks_total", "Model rollbacks", s.model_rollbacks);

@@ -56,19 +56,75 @@ StageSnapshot IngestSink::stage_snapshot() const {
   return s;
 }
 
+namespace {
+
+/// DeviceStream::chunks_written once the whole batch is in the ring (the batch is cut into
+/// chunks of FrameChunk::kCapacity samples).
+std::uint64_t chunks_after(const DeviceStream& device, const DecodedBatch& batch) {
+  const std::uint32_t per_chunk = FrameChunk::kCapacity / batch.channels;
+  return device.chunks_written.load(std::memory_order_relaxed) + (batch.frames() + per_chunk - 1) / per_chunk;
+}
+
+}  // namespace
+
 void IngestSink::push(const DecodedBatch& batch, std::chrono::nanoseconds decode_time, std::size_t wire_bytes) {
   const auto started = StageMetrics::Clock::now();
   stage_.add_io(1, wire_bytes > 0 ? wire_bytes : batch.samples.size() * sizeof(float));
+  DeviceStream* device = accept(batch);
+  if (device == nullptr) return;  // refused and counted
+  // Journaled before the ring: a batch still waiting for ring space when the gateway dies
+  // is on disk too (the broker was told it arrived); frames given up at shutdown are
+  // replayed by the next start.
+  if (journal_ != nullptr) journal_->append(batch, *device, chunks_after(*device, batch));
+  const std::uint32_t frames = write(*device, batch);
+  if (journal_ != nullptr) journal_->forget_safe(std::chrono::steady_clock::now());
+  stage_.record_batch(decode_time + (StageMetrics::Clock::now() - started), frames);
+}
+
+std::size_t IngestSink::replay_journal() {
+  if (journal_ == nullptr) return 0;
+  FrameBatchDecoder decoder;
+  std::size_t replayed = 0;
+  std::size_t rejected = 0;
+  for (const auto& record : journal_->take_recovered()) {
+    DecodedBatch batch;
+    const auto error = decoder.decode(record.bytes, batch);
+    DeviceStream* device = error == DecodeError::kNone ? accept(batch) : nullptr;
+    if (device == nullptr) {
+      if (rejected++ == 0) {
+        spdlog::warn("ingest ({}): journal record {} not replayed: {}", source_, record.sequence,
+                     error == DecodeError::kNone ? "the batch was refused" : to_string(error));
+      }
+      journal_->rejected(record.sequence);
+      continue;
+    }
+    journal_->replayed(record.sequence, *device, chunks_after(*device, batch));
+    write(*device, batch);
+    journal_->forget_safe(std::chrono::steady_clock::now());
+    ++replayed;
+  }
+  if (replayed > 0 || rejected > 0) {
+    spdlog::info("ingest ({}): replayed {} frame batches from the journal ({} not replayable)", source_, replayed,
+                 rejected);
+  }
+  return replayed;
+}
+
+DeviceStream* IngestSink::accept(const DecodedBatch& batch) {
   DeviceStream* device = device_for(batch);
-  if (device == nullptr) return;  // refused and counted by device_for
+  if (device == nullptr) return nullptr;  // refused and counted by device_for
   if (batch.channels != device->channels || batch.sample_rate_hz != device->sample_rate_hz) {
     // Sample times and windows are derived from the first batch's layout; a device that
     // changes it mid-stream needs a new id (or a gateway restart).
     bump(counters_.rejected_layout_change);
     spdlog::warn("ingest: device '{}' sent {} channels at {} Hz, registered with {} at {} Hz; batch dropped",
                  device->id, batch.channels, batch.sample_rate_hz, device->channels, device->sample_rate_hz);
-    return;
+    return nullptr;
   }
+  return device;
+}
+
+std::uint32_t IngestSink::write(DeviceStream& device, const DecodedBatch& batch) {
   bump(counters_.batches);
   const std::uint32_t frames = batch.frames();
   const std::uint32_t per_chunk = FrameChunk::kCapacity / batch.channels;
@@ -76,7 +132,7 @@ void IngestSink::push(const DecodedBatch& batch, std::chrono::nanoseconds decode
   std::uint32_t done = 0;
   bool waited = false;
   while (done < frames) {
-    auto slots = device->ring.acquire_write();
+    auto slots = device.ring.acquire_write();
     if (slots.empty()) {
       if (stopping_.load(std::memory_order_relaxed)) {
         bump(counters_.frames_dropped_on_stop, frames - done);
@@ -86,8 +142,8 @@ void IngestSink::push(const DecodedBatch& batch, std::chrono::nanoseconds decode
       waited = true;
       if (policy_ == FullPolicy::kDropOldest) {
         const std::uint32_t needed = (frames - done + per_chunk - 1) / per_chunk;
-        const auto capacity = static_cast<std::uint32_t>(device->ring.capacity());
-        device->drop_request.store(std::min(needed, capacity), std::memory_order_release);
+        const auto capacity = static_cast<std::uint32_t>(device.ring.capacity());
+        device.drop_request.store(std::min(needed, capacity), std::memory_order_release);
       }
       std::this_thread::sleep_for(std::chrono::microseconds(200));
       continue;
@@ -107,10 +163,11 @@ void IngestSink::push(const DecodedBatch& batch, std::chrono::nanoseconds decode
       done += n;
       ++used;
     }
-    device->ring.commit_write(used);
+    device.ring.commit_write(used);
+    device.chunks_written.fetch_add(used, std::memory_order_relaxed);
   }
   bump(counters_.frames, done);
-  stage_.record_batch(decode_time + (StageMetrics::Clock::now() - started), done);
+  return done;
 }
 
 }  // namespace sensorgate

@@ -54,6 +54,13 @@ void log_stats(const sensorgate::GatewaySnapshot& now, const std::string& rate) 
                  now.spool_bytes, now.spool_recovered, now.spool_dropped_overflow, now.spool_corrupt,
                  now.spool_write_failures);
   }
+  if (now.journal_bytes > 0 || now.journal_replayed > 0 || now.journal_write_failures > 0) {
+    spdlog::info(
+        "gateway: journal {} bytes, {} batches pending; replayed {}, not replayable {}, dropped (size bound) {}, "
+        "corrupt {}, write failures {}",
+        now.journal_bytes, now.journal_pending, now.journal_replayed, now.journal_replay_rejected,
+        now.journal_dropped_overflow, now.journal_corrupt, now.journal_write_failures);
+  }
   if (now.mqtt_connection_losses > 0) {
     spdlog::info("gateway: mqtt connects {}, connection losses {}, reconnects {}", now.mqtt_connects,
                  now.mqtt_connection_losses, now.mqtt_reconnects);
@@ -218,6 +225,7 @@ int run(int argc, char** argv) {
   std::optional<std::int64_t> baud;
   std::optional<std::string> serial_device_id;
   std::optional<std::string> spool_dir;
+  std::optional<std::string> journal_dir;
   std::optional<std::int64_t> http_port;
   std::string stats_json;
   app.add_option("--mqtt", mqtt_url, "MQTT broker URL (mqtt.url), e.g. tcp://127.0.0.1:1883");
@@ -238,6 +246,9 @@ int run(int argc, char** argv) {
   app.add_option("--serial-device-id", serial_device_id, "device id of an OpenBCI board's stream (serial.device_id)");
   app.add_option("--spool-dir", spool_dir,
                  "keep unacknowledged messages in this directory too, so they survive a crash (uplink.spool_dir)");
+  app.add_option("--journal-dir", journal_dir,
+                 "journal accepted frame batches in this directory, replayed after a crash until their windows are "
+                 "safe (ingest.journal_dir)");
   app.add_option("--http-port", http_port,
                  "serve /metrics, the JSON API and the dashboard on this port, 0 = off (http.port; bound to "
                  "http.bind, 127.0.0.1 by default)");
@@ -270,6 +281,7 @@ int run(int argc, char** argv) {
     if (serial_device_id) file.set_override("serial.device_id", *serial_device_id, "--serial-device-id");
     if (uplink) file.set_override("uplink.endpoint", *uplink, "--uplink");
     if (spool_dir) file.set_override("uplink.spool_dir", *spool_dir, "--spool-dir");
+    if (journal_dir) file.set_override("ingest.journal_dir", *journal_dir, "--journal-dir");
     if (http_port) file.set_override("http.port", *http_port, "--http-port");
     if (gateway_id) file.set_override("gateway.id", *gateway_id, "--gateway-id");
     if (window_ms) file.set_override("windows.length_ms", *window_ms, "--window-ms");

@@ -56,6 +56,7 @@ void ShardWorker::drop_oldest(DeviceState& device, std::uint32_t chunks) {
       for (const auto& range : accepted_) frames_dropped_oldest_ += range.end - range.begin;
     }
     device.stream->ring.release_read(n);
+    device.stream->chunks_done.fetch_add(n, std::memory_order_release);
     chunks -= n;
   }
 }
@@ -126,6 +127,10 @@ std::size_t ShardWorker::tick(bool flush_all) {
   }
   emit_captured();
   score_and_emit(flush_all);
+  // Only now is everything these chunks closed on its way to the uplink.
+  for (const auto& device : devices_) {
+    if (device.taken > 0) device.stream->chunks_done.fetch_add(device.taken, std::memory_order_release);
+  }
   return chunks;
 }
 

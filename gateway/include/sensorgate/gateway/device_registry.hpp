@@ -44,6 +44,11 @@ struct DeviceStream {
   /// ring slots, so the producer asks and the worker discards the oldest chunks at its
   /// next tick (counting their frames) instead of processing them.
   std::atomic<std::uint32_t> drop_request{0};
+  /// Chunks the producer has written into the ring, ever (the producer's count).
+  std::atomic<std::uint64_t> chunks_written{0};
+  /// Chunks the worker is done with, ever: processed (or dropped) and whatever windows
+  /// they closed pushed towards the uplink. The ingest journal compares the two.
+  std::atomic<std::uint64_t> chunks_done{0};
 
   /// Per-device counters, published by the owning worker (single writer) for readers such
   /// as the statistics report.

@@ -84,14 +84,21 @@ struct GatewaySnapshot {
   std::uint64_t uplink_sent = 0;
   std::uint64_t uplink_acked = 0;
   std::uint64_t uplink_in_flight = 0;
-  std::uint64_t spool_bytes = 0;             ///< gauge: disk spool size (0 without a spool)
-  std::uint64_t spool_pending = 0;           ///< gauge: spooled messages not yet acknowledged
-  std::uint64_t spool_recovered = 0;         ///< unacknowledged messages read back at start
-  std::uint64_t spool_dropped_overflow = 0;  ///< dropped by spool_max_mb
-  std::uint64_t spool_corrupt = 0;           ///< corrupt records found at start (skipped)
-  std::uint64_t spool_write_failures = 0;    ///< appends and fsyncs that failed (disk full): kept in memory only
-  std::uint64_t models_accepted = 0;         ///< pushed models verified and put live
-  std::uint64_t models_rejected = 0;         ///< pushed models refused (signature, hash, spec, payload)
+  std::uint64_t spool_bytes = 0;               ///< gauge: disk spool size (0 without a spool)
+  std::uint64_t spool_pending = 0;             ///< gauge: spooled messages not yet acknowledged
+  std::uint64_t spool_recovered = 0;           ///< unacknowledged messages read back at start
+  std::uint64_t spool_dropped_overflow = 0;    ///< dropped by spool_max_mb
+  std::uint64_t spool_corrupt = 0;             ///< corrupt records found at start (skipped)
+  std::uint64_t spool_write_failures = 0;      ///< appends and fsyncs that failed (disk full): kept in memory only
+  std::uint64_t journal_bytes = 0;             ///< gauge: ingest journal size (0 without a journal)
+  std::uint64_t journal_pending = 0;           ///< gauge: journaled batches whose windows are not safe yet
+  std::uint64_t journal_replayed = 0;          ///< batches replayed from the journal at start
+  std::uint64_t journal_replay_rejected = 0;   ///< journal records that could not be replayed
+  std::uint64_t journal_dropped_overflow = 0;  ///< batches deleted unsafe by journal_max_mb
+  std::uint64_t journal_corrupt = 0;           ///< corrupt journal records found at start (skipped)
+  std::uint64_t journal_write_failures = 0;    ///< appends and fsyncs that failed (disk full)
+  std::uint64_t models_accepted = 0;           ///< pushed models verified and put live
+  std::uint64_t models_rejected = 0;           ///< pushed models refused (signature, hash, spec, payload)
   std::uint64_t model_rollbacks = 0;
   std::uint32_t model_version = 0;           ///< the live model; 0: none
   std::uint64_t model_persist_failures = 0;  ///< envelopes that could not be kept in model.dir
@@ -148,8 +155,11 @@ class Gateway {
   LiveView live_;
   ModelInbox inbox_;
   std::atomic<bool> ingest_stopping_{false};
-  // One sink per transport: each is driven by its transport's thread only.
+  // One sink per transport: each is driven by its transport's thread only, and has its
+  // own journal (null without ingest.journal_dir).
   IngestSink mqtt_sink_;
+  std::unique_ptr<IngestJournal> mqtt_journal_;
+  std::unique_ptr<IngestJournal> serial_journal_;
   std::unique_ptr<MqttIngest> mqtt_;  // null when MQTT is disabled
   std::unique_ptr<IngestSink> serial_sink_;
   std::unique_ptr<SerialIngest> serial_;  // null without a serial port

@@ -8,6 +8,7 @@
 
 #include "sensorgate/common/config_file.hpp"
 #include "sensorgate/common/http_config.hpp"
+#include "sensorgate/gateway/ingest_journal.hpp"
 #include "sensorgate/gateway/ingest_sink.hpp"
 #include "sensorgate/gateway/mqtt_ingest.hpp"
 #include "sensorgate/gateway/serial_ingest.hpp"
@@ -27,6 +28,9 @@ struct GatewayConfig {
   std::size_t ring_capacity_chunks = 256;
   FullPolicy full_policy = FullPolicy::kBlock;
   std::size_t max_devices = 4096;
+  /// The ingest journal (ingest.journal_*); its directory holds one journal per source
+  /// ("mqtt", "serial"). None: a crash loses the windows open at that moment.
+  std::optional<IngestJournalOptions> journal;
   std::size_t workers = 1;
   std::string backend = "cpu";
   /// GPU failover of the block statistics (the scoring's is in worker.anomaly.failover).

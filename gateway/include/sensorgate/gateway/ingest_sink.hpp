@@ -13,6 +13,9 @@
 // Each transport (source) has its own IngestSink and calls it from its one thread: that
 // thread is the single producer of the rings of the devices it registered. A device id
 // already registered by another source is refused and counted (rejected_other_source).
+//
+// With an IngestJournal every accepted batch is also appended to it, and replay_journal()
+// pushes what a crashed predecessor left there before the transport starts.
 
 #include <atomic>
 #include <chrono>
@@ -25,6 +28,7 @@
 #include "sensorgate/common/stage_metrics.hpp"
 #include "sensorgate/gateway/device_registry.hpp"
 #include "sensorgate/gateway/frame_batch_decoder.hpp"
+#include "sensorgate/gateway/ingest_journal.hpp"
 
 namespace sensorgate {
 
@@ -56,6 +60,13 @@ class IngestSink {
   /// A payload the transport could not decode: counted as I/O of the stage.
   void count_bad_payload(std::size_t wire_bytes) { stage_.add_io(1, wire_bytes); }
 
+  /// Journals every batch accepted from now on (null: none); the journal must outlive
+  /// this sink's use. Call before the transport starts.
+  void set_journal(IngestJournal* journal) { journal_ = journal; }
+  /// Pushes the batches the journal recovered at open, oldest first, on the calling
+  /// thread (before the transport starts: the workers must run). Returns how many.
+  std::size_t replay_journal();
+
   [[nodiscard]] const IngestCounters& counters() const { return counters_; }
   /// The "ingest_decode" stage with this sink's drops (refused batches, frames given up at stop).
   [[nodiscard]] StageSnapshot stage_snapshot() const;
@@ -63,6 +74,11 @@ class IngestSink {
 
  private:
   DeviceStream* device_for(const DecodedBatch& batch);
+  /// The batch's device, registered if new; null when the batch is refused (counted).
+  DeviceStream* accept(const DecodedBatch& batch);
+  /// Writes the batch into the device's ring; returns the frames written (fewer only when
+  /// shutdown gave some up).
+  std::uint32_t write(DeviceStream& device, const DecodedBatch& batch);
 
   DeviceRegistry& registry_;
   FullPolicy policy_;
@@ -76,6 +92,7 @@ class IngestSink {
   std::unordered_map<std::string, DeviceStream*, IdHash, std::equal_to<>> by_id_;
   IngestCounters counters_;
   StageMetrics stage_{"ingest_decode", "frames"};
+  IngestJournal* journal_ = nullptr;
 };
 
 }  // namespace sensorgate
