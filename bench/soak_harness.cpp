@@ -1,10 +1,11 @@
 // sensorgate-soak: a compressed soak run with fault injection (docs/soak.md). It starts a
 // mosquitto with persistence, a collector, a gateway (persistent MQTT session, disk spool on
-// a size-limited tmpfs, an injected compute-backend failure) and K simulator processes
-// playing H headsets faster than real time, then, on a schedule:
+// a size-limited tmpfs, ingest journal on the work dir's disk, an injected compute-backend
+// failure) and K simulator processes playing H headsets faster than real time, then, on a
+// schedule:
 //   - kill -9 of the collector (restarted after --outage-s; the gateway's spool fills the
 //     tmpfs meanwhile: a full disk),
-//   - kill -9 of the gateway (restarted at once, same spool, same MQTT session),
+//   - kill -9 of the gateway (restarted at once, same spool, journal and MQTT session),
 //   - a broker restart (SIGTERM, 2 s down, started again on its database).
 // At the end it stops everything cleanly and reads the truth from the collector's SQLite
 // file: every (device, channel, window) the simulators produced must be stored exactly
@@ -17,6 +18,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -57,6 +59,7 @@ struct Options {
   int spool_tmpfs_mb = 4;             ///< 0: spool on the work dir's disk
   int gpu_fail_after_batches = 2000;  ///< fault.cuda_fail_after_batches; 0: none
   int lateness_ms = 0;                ///< windows.allowed_lateness_ms
+  bool journal = true;                ///< ingest.journal_dir in the work dir
   fs::path bin_dir = "build";
   fs::path work_dir;
   fs::path report;
@@ -84,6 +87,18 @@ pid_t find_broker(const fs::path& config) {
   return -1;
 }
 
+/// The gateway's counters that restart from 0 with each of its processes: the report sums
+/// them over the processes.
+constexpr std::array kGatewayCounters{"late",
+                                      "gpu_failures",
+                                      "cpu_fallback_batches",
+                                      "spool_write_failures",
+                                      "spool_dropped_overflow",
+                                      "journal_replayed",
+                                      "journal_replay_rejected",
+                                      "journal_dropped_overflow",
+                                      "journal_write_failures"};
+
 /// One value of a Prometheus text page ("name value" line), -1 when absent.
 double metric(const std::string& page, const std::string& name) {
   const auto at = page.find("\n" + name + " ");
@@ -107,6 +122,12 @@ class Soak {
   void start_gateway();
   void sample_memory(double t);
   void mount_spool();
+  /// The gateway's statistics file as last written (every second), {} before the first.
+  nlohmann::json gateway_stats() const;
+  /// Adds the running gateway's counters (kGatewayCounters) to the totals, before a kill.
+  void add_gateway_counters();
+  /// Adds the running collector's duplicate count to the total, before a kill.
+  void add_collector_duplicates();
 
   Options o_;
   fs::path dir_;
@@ -120,7 +141,31 @@ class Soak {
   int gateway_starts_ = 0;
   int collector_starts_ = 0;
   std::map<std::string, std::vector<std::pair<double, std::uint64_t>>> memory_;  // process -> (t, rss)
+  std::map<std::string, std::uint64_t> gateway_totals_;  // kGatewayCounters of the killed gateways
+  double collector_duplicates_ = 0;                      // of the killed collectors
 };
+
+nlohmann::json Soak::gateway_stats() const {
+  try {
+    return nlohmann::json::parse(sensorgate::testing::read_file(dir_ / "gateway-stats.json"));
+  } catch (const std::exception&) {
+    return nlohmann::json::object();
+  }
+}
+
+void Soak::add_gateway_counters() {
+  const auto stats = gateway_stats();
+  for (const char* name : kGatewayCounters) gateway_totals_[name] += stats.value(name, std::uint64_t{0});
+}
+
+void Soak::add_collector_duplicates() {
+  try {
+    const auto page = sensorgate::testing::http_get(collector_http_, "/metrics").body;
+    collector_duplicates_ += std::max(0.0, metric(page, "sensorgate_collector_rows_duplicate_total"));
+  } catch (const std::exception&) {
+    // Not answering (busy): its duplicates since the last scrape go uncounted.
+  }
+}
 
 void Soak::mount_spool() {
   spool_dir_ = dir_ / "spool";
@@ -142,11 +187,21 @@ void Soak::start_collector() {
 }
 
 void Soak::start_gateway() {
-  gateway_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{bin("sensorgate-gateway"), "--config", (dir_ / "gateway.toml").string(), "--mqtt",
-                               broker_->url(), "--uplink", uplink_, "--gateway-id", "soak-gw", "--spool-dir",
-                               spool_dir_.string(), "--stats-json", (dir_ / "gateway-stats.json").string()},
-      dir_ / fmt::format("gateway-{}.log", gateway_starts_++));
+  std::vector<std::string> args{bin("sensorgate-gateway"),
+                                "--config",
+                                (dir_ / "gateway.toml").string(),
+                                "--mqtt",
+                                broker_->url(),
+                                "--uplink",
+                                uplink_,
+                                "--gateway-id",
+                                "soak-gw",
+                                "--spool-dir",
+                                spool_dir_.string(),
+                                "--stats-json",
+                                (dir_ / "gateway-stats.json").string()};
+  if (o_.journal) args.insert(args.end(), {"--journal-dir", (dir_ / "journal").string()});
+  gateway_ = std::make_unique<ChildProcess>(args, dir_ / fmt::format("gateway-{}.log", gateway_starts_++));
   if (!sensorgate::testing::wait_until(
           [&] { return gateway_->log().find("subscribed to") != std::string::npos || !gateway_->running(); }, 30s) ||
       !gateway_->running()) {
@@ -177,7 +232,7 @@ nlohmann::json Soak::run() {
   // frames a simulator resends after a broker restart arrive late (dropped, counted); with
   // N ms those are kept, and a kill loses the windows held open for them too.
   std::ofstream(dir_ / "gateway.toml") << fmt::format(
-      "[log]\nstats_interval_s = 5\n[windows]\nallowed_lateness_ms = {}\n[ingest]\nring_capacity_chunks = 1024\n"
+      "[log]\nstats_interval_s = 1\n[windows]\nallowed_lateness_ms = {}\n[ingest]\nring_capacity_chunks = 1024\n"
       "[uplink]\nresend_after_ms = 2000\nspool_max_mb = 64\nspool_segment_mb = 1\n"
       "[mqtt]\nclient_id = \"soak-gateway\"\nclean_session = false\n[fault]\ncuda_fail_after_batches = {}\n",
       o_.lateness_ms, o_.gpu_fail_after_batches);
@@ -227,20 +282,22 @@ nlohmann::json Soak::run() {
       collector_up_since = t;
     }
     if (o_.kill_collector_every_s > 0 && t >= next_collector_kill && collector_back_at < 0) {
+      add_collector_duplicates();
       collector_->signal(SIGKILL);
       collector_->wait(10s);
       ++faults["collector kill -9"];
       collector_back_at = t + o_.outage_s;
       next_collector_kill += o_.kill_collector_every_s;
     }
-    // Not during a collector outage or while the spool drains after one: with the spool's
-    // disk full, unacknowledged messages live in the gateway's memory only, and a crash
-    // then loses them (docs/soak.md). That combination is not what this run measures.
-    if (o_.kill_gateway_every_s > 0 && t >= next_gateway_kill &&
+    // Without the journal, not during a collector outage or while the spool drains after
+    // one: with the spool's disk full, unacknowledged messages live in the gateway's memory
+    // only, and a crash then loses them (docs/soak.md). The journal covers that case.
+    if (!o_.journal && o_.kill_gateway_every_s > 0 && t >= next_gateway_kill &&
         (collector_back_at >= 0 || t - collector_up_since < 30)) {
       next_gateway_kill = t + 5;
     }
     if (o_.kill_gateway_every_s > 0 && t >= next_gateway_kill) {
+      add_gateway_counters();
       gateway_->signal(SIGKILL);
       gateway_->wait(10s);
       ++faults["gateway kill -9"];
@@ -263,13 +320,6 @@ nlohmann::json Soak::run() {
   // Drain: wait until the gateway has taken every queued frame (frames_in still for 10 s)
   // and the collector has acknowledged everything (spool and in flight empty); then a
   // clean stop flushes the open windows and waits for the last acks.
-  const auto gateway_stats = [&] {
-    try {
-      return nlohmann::json::parse(sensorgate::testing::read_file(dir_ / "gateway-stats.json"));
-    } catch (const std::exception&) {
-      return nlohmann::json::object();
-    }
-  };
   std::uint64_t last_frames = 0;
   auto still_since = Clock::now();
   const auto drain_deadline = Clock::now() + 600s;
@@ -294,6 +344,10 @@ nlohmann::json Soak::run() {
   collector_->wait(30s);
   broker_->stop();
   const auto stats = nlohmann::json::parse(sensorgate::testing::read_file(dir_ / "gateway-stats.json"));
+  // Each counter over every gateway process (the killed ones as last written, up to a
+  // second before the kill) and the final one.
+  std::map<std::string, std::uint64_t> totals = gateway_totals_;
+  for (const char* name : kGatewayCounters) totals[name] += stats.value(name, std::uint64_t{0});
 
   // The truth: every (device, channel, window) once.
   const auto rows = sensorgate::testing::read_window_rows(dir_ / "soak.sqlite");
@@ -330,28 +384,35 @@ nlohmann::json Soak::run() {
                     {"samples", series.size()}};
   }
   if (mounted_) ::umount(spool_dir_.c_str());
-  return {{"headsets", devices_total},
-          {"sim_processes", k},
-          {"speed", o_.speed},
-          {"signal_seconds_per_device", signal_s},
-          {"stream_wall_seconds", stream_wall_s},
-          {"windows_expected", expected},
-          {"windows_stored", rows.size()},
-          {"windows_stored_in_range", found},
-          {"windows_partial", partial},
-          {"devices_seen", devices.size()},
-          {"duplicates_absorbed_by_collector", metric(collector_metrics, "sensorgate_collector_rows_duplicate_total")},
-          {"faults", faults},
-          {"allowed_lateness_ms", o_.lateness_ms},
-          {"late_frames", stats.value("late", std::uint64_t{0})},
-          {"gpu_failures_injected", stats.value("gpu_failures", std::uint64_t{0})},
-          {"cpu_fallback_batches", stats.value("cpu_fallback_batches", std::uint64_t{0})},
-          {"spool_write_failures", stats.value("spool_write_failures", std::uint64_t{0})},
-          {"spool_dropped_overflow", stats.value("spool_dropped_overflow", std::uint64_t{0})},
-          {"gateway_final_exit", gateway_exit},
-          {"sim_failures", sim_failures},
-          {"memory", memory},
-          {"work_dir", dir_.string()}};
+  return {
+      {"headsets", devices_total},
+      {"sim_processes", k},
+      {"speed", o_.speed},
+      {"signal_seconds_per_device", signal_s},
+      {"stream_wall_seconds", stream_wall_s},
+      {"windows_expected", expected},
+      {"windows_stored", rows.size()},
+      {"windows_stored_in_range", found},
+      {"windows_partial", partial},
+      {"devices_seen", devices.size()},
+      {"duplicates_absorbed_by_collector",
+       collector_duplicates_ + std::max(0.0, metric(collector_metrics, "sensorgate_collector_rows_duplicate_total"))},
+      {"faults", faults},
+      {"allowed_lateness_ms", o_.lateness_ms},
+      {"journal", o_.journal},
+      {"late_frames", totals["late"]},
+      {"gpu_failures_injected", totals["gpu_failures"]},
+      {"cpu_fallback_batches", totals["cpu_fallback_batches"]},
+      {"spool_write_failures", totals["spool_write_failures"]},
+      {"spool_dropped_overflow", totals["spool_dropped_overflow"]},
+      {"journal_replayed_batches", totals["journal_replayed"]},
+      {"journal_replay_rejected", totals["journal_replay_rejected"]},
+      {"journal_dropped_overflow", totals["journal_dropped_overflow"]},
+      {"journal_write_failures", totals["journal_write_failures"]},
+      {"gateway_final_exit", gateway_exit},
+      {"sim_failures", sim_failures},
+      {"memory", memory},
+      {"work_dir", dir_.string()}};
 }
 
 std::string markdown(const nlohmann::json& r) {
@@ -369,9 +430,14 @@ std::string markdown(const nlohmann::json& r) {
   for (const auto& [kind, n] : r["faults"].items()) out += fmt::format("| faults: {} | {} |\n", kind, n.get<int>());
   out += fmt::format(
       "| faults: injected compute-backend failure (switched to the CPU) | {} (then {} CPU fallback batches) |\n"
-      "| spool writes refused by the full disk | {} |\n| late frames (dropped, counted) | {} |\n",
+      "| spool writes refused by the full disk | {} |\n| late frames (dropped, counted) | {} |\n"
+      "| ingest journal | {}: {} batches replayed after the kills, {} not replayable, {} dropped by its size bound, "
+      "{} write failures |\n",
       r["gpu_failures_injected"].get<std::uint64_t>(), r["cpu_fallback_batches"].get<std::uint64_t>(),
-      r["spool_write_failures"].get<std::uint64_t>(), r["late_frames"].get<std::uint64_t>());
+      r["spool_write_failures"].get<std::uint64_t>(), r["late_frames"].get<std::uint64_t>(),
+      r["journal"].get<bool>() ? "on" : "off", r["journal_replayed_batches"].get<std::uint64_t>(),
+      r["journal_replay_rejected"].get<std::uint64_t>(), r["journal_dropped_overflow"].get<std::uint64_t>(),
+      r["journal_write_failures"].get<std::uint64_t>());
   for (const auto& [name, m] : r["memory"].items()) {
     out += fmt::format("| RSS {} | {:.1f} MiB at {:.0f} s -> {:.1f} MiB at {:.0f} s (max {:.1f} MiB) |\n", name,
                        m["first_bytes"].get<double>() / 1048576, m["first_s"].get<double>(),
@@ -399,6 +465,8 @@ int run(int argc, char** argv) {
   app.add_option("--gpu-fail-after-batches", o.gpu_fail_after_batches,
                  "inject a compute-backend failure after this many batches (fault.cuda_fail_after_batches); 0: none");
   app.add_option("--lateness-ms", o.lateness_ms, "the gateway's windows.allowed_lateness_ms (see docs/soak.md)");
+  app.add_flag("!--no-journal", o.journal,
+               "run the gateway without its ingest journal (a kill -9 then loses open windows; docs/soak.md)");
   app.add_option("--bin-dir", o.bin_dir, "build directory with the executables");
   app.add_option("--work-dir", o.work_dir, "where logs, spool and database go")->required();
   app.add_option("--report", o.report, "also write the markdown table here");
