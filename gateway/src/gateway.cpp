@@ -80,9 +80,17 @@ std::size_t Gateway::stop() {
   workers_stop_.store(true, std::memory_order_release);
   for (auto& t : worker_threads_) t.join();
   worker_threads_.clear();
+  const auto flushed = std::chrono::steady_clock::now();
   // 3. The uplink sends the rest and waits for the collector's acks, bounded.
   uplink_->finish(deadline);
   uplink_thread_.join();
+  // 4. What is safe now need not be replayed by the next start.
+  for (auto* journal : {mqtt_journal_.get(), serial_journal_.get()}) {
+    if (journal == nullptr) continue;
+    if (const auto left = journal->forget_flushed(flushed); left > 0) {
+      spdlog::info("ingest journal: {} frame batches kept for the next start (their windows are not safe yet)", left);
+    }
+  }
   return unacked_at_exit_;
 }
 

@@ -59,17 +59,11 @@ void IngestJournal::append(const DecodedBatch& batch, const DeviceStream& device
   log_.flush(std::chrono::steady_clock::now());
 }
 
-void IngestJournal::forget_safe(std::chrono::steady_clock::time_point now) {
-  if (now - last_check_ < options_.check_interval) return;
-  last_check_ = now;
-  const auto durable_before = durable_before_();
+template <typename Safe>
+void IngestJournal::forget_if(Safe safe) {
   std::uint64_t forgotten = 0;
   for (auto& entry : pending_) {
-    if (entry.done == std::chrono::steady_clock::time_point{}) {
-      if (entry.device->chunks_done.load(std::memory_order_acquire) < entry.chunks_after) continue;
-      entry.done = now;
-    }
-    if (entry.done + options_.retain > durable_before) continue;
+    if (!safe(entry)) continue;
     log_.ack(entry.sequence);
     entry.sequence = 0;  // sequences start at 1
     ++forgotten;
@@ -77,6 +71,28 @@ void IngestJournal::forget_safe(std::chrono::steady_clock::time_point now) {
   if (forgotten == 0) return;
   std::erase_if(pending_, [](const Entry& e) { return e.sequence == 0; });
   bump(counters_.forgotten, forgotten);
+}
+
+void IngestJournal::forget_safe(std::chrono::steady_clock::time_point now) {
+  if (now - last_check_ < options_.check_interval) return;
+  last_check_ = now;
+  const auto durable_before = durable_before_();
+  forget_if([&](Entry& entry) {
+    if (entry.done == std::chrono::steady_clock::time_point{}) {
+      if (entry.device->chunks_done.load(std::memory_order_acquire) < entry.chunks_after) return false;
+      entry.done = now;
+    }
+    return entry.done + options_.retain <= durable_before;
+  });
+}
+
+std::size_t IngestJournal::forget_flushed(std::chrono::steady_clock::time_point flushed) {
+  if (durable_before_() >= flushed) {
+    forget_if([](const Entry& entry) {
+      return entry.device->chunks_done.load(std::memory_order_acquire) >= entry.chunks_after;
+    });
+  }
+  return pending_.size();
 }
 
 }  // namespace sensorgate

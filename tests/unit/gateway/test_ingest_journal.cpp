@@ -150,6 +150,21 @@ TEST(IngestJournal, ForgetSafe_WorkerDoneUplinkBehind_KeptUntilSummariesAreSafe)
   EXPECT_EQ(ingest.journal.log_counters().pending.load(), 1U);
 }
 
+TEST(IngestJournal, ForgetFlushed_UplinkSafePastTheFlush_OnlyBatchesTheWorkerTookAreForgotten) {
+  testing::TempDir dir;
+  Clock::time_point durable{};
+  Ingest ingest(dir.path(), durable, 1 << 20);
+  for (std::uint32_t b = 0; b < 4; ++b) ingest.push(b);
+  ingest.worker_done();
+  ingest.push(4);  // not taken by the worker (given up at shutdown, say)
+  const auto flushed = Clock::now();
+  durable = flushed - 1ms;  // the uplink still holds something taken before the flush in memory
+  EXPECT_EQ(ingest.journal.forget_flushed(flushed), 5U);
+  durable = flushed;
+  EXPECT_EQ(ingest.journal.forget_flushed(flushed), 1U);
+  EXPECT_EQ(ingest.journal.log_counters().pending.load(), 1U);
+}
+
 TEST(IngestJournal, Replay_UndecodableRecord_SkippedCountedAndNeighboursReplayed) {
   testing::TempDir dir;
   const Clock::time_point durable{};

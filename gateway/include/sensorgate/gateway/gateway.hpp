@@ -11,8 +11,9 @@
 //   MqttIngest <--<prefix>/<device>/labels-- labelled replays: LabelBook (ground truth per window)
 //
 // stop() shuts down in the same order, so nothing already accepted is lost: ingest stops,
-// the workers drain their rings and flush every open window, and the uplink waits
-// (bounded) for the collector to acknowledge everything.
+// the workers drain their rings and flush every open window, the uplink waits (bounded)
+// for the collector to acknowledge everything, and the ingest journals forget what is
+// then safe.
 
 #include <atomic>
 #include <cstdint>

@@ -86,6 +86,12 @@ class IngestJournal {
   /// has passed since the last check.
   void forget_safe(std::chrono::steady_clock::time_point now);
 
+  /// At a clean stop: the workers flushed every window at `flushed` (and so are done with
+  /// every chunk they took); once the uplink holds everything it took by then as safe,
+  /// the batches the workers were done with are forgotten, so the next start replays only
+  /// frames given up at shutdown. Returns how many batches stay.
+  std::size_t forget_flushed(std::chrono::steady_clock::time_point flushed);
+
   [[nodiscard]] const IngestJournalCounters& counters() const { return counters_; }
   /// The segment files' counters: appended, recovered, bytes, pending, write failures,
   /// records dropped by max_bytes, corrupt records.
@@ -99,6 +105,9 @@ class IngestJournal {
     std::chrono::steady_clock::time_point done{};  ///< epoch: the worker is not done yet
   };
   void track(std::uint64_t sequence, const DeviceStream& device, std::uint64_t chunks_after);
+  /// Forgets the entries `safe` says may go.
+  template <typename Safe>
+  void forget_if(Safe safe);
 
   IngestJournalOptions options_;
   std::function<std::chrono::steady_clock::time_point()> durable_before_;
