@@ -1,5 +1,7 @@
 #include "sensorgate/gateway/gateway_config.hpp"
 
+#include <fmt/format.h>
+
 #include <bit>
 #include <limits>
 
@@ -12,6 +14,49 @@ std::size_t power_of_two(ConfigFile& file, std::string_view key, std::int64_t fa
   const auto value = file.get_int(key, fallback, 2, max, doc);
   if (!std::has_single_bit(static_cast<std::uint64_t>(value))) file.fail(key, "must be a power of two");
   return static_cast<std::size_t>(value);
+}
+
+/// The keys of a log in DiskSpool's format, `<table>.<name>_dir`, `_segment_mb`, `_max_mb`,
+/// `_fsync` and `_fsync_interval_ms` (the uplink's spool, the ingest journal). Every key is
+/// read (and checked) even without a directory, so a typo is caught.
+struct LogKeys {
+  std::filesystem::path directory;
+  std::uint64_t segment_bytes = 0;
+  std::uint64_t max_bytes = 0;
+  uplink::FsyncPolicy fsync = uplink::FsyncPolicy::kInterval;
+  std::chrono::milliseconds fsync_interval{};
+};
+
+struct LogKeyDefaults {
+  std::int64_t segment_mb;
+  std::int64_t max_mb;
+  const char* fsync;
+  const char* dir_doc;    ///< what the directory holds and what "" means
+  const char* fsync_doc;  ///< what each policy survives
+};
+
+LogKeys read_log_keys(ConfigFile& file, std::string_view table, std::string_view name, const LogKeyDefaults& d) {
+  const auto key = [&](std::string_view suffix) { return fmt::format("{}.{}_{}", table, name, suffix); };
+  LogKeys k;
+  k.directory = file.get_string(key("dir"), "", d.dir_doc);
+  k.segment_bytes =
+      static_cast<std::uint64_t>(file.get_int(key("segment_mb"), d.segment_mb, 1, 4096,
+                                              KeyDoc(fmt::format("Size of a {} segment file, MB", name), {})))
+      << 20U;
+  const auto bound_doc = fmt::format(
+      "Size bound of the {}, MB, at least twice {}_segment_mb; beyond it the oldest segment is dropped (counted)", name,
+      name);
+  k.max_bytes = static_cast<std::uint64_t>(file.get_int(key("max_mb"), d.max_mb, 1, 1 << 24, KeyDoc(bound_doc, {})))
+                << 20U;
+  if (k.max_bytes < 2 * k.segment_bytes) {
+    file.fail(key("max_mb"), fmt::format("must be at least twice {}", key("segment_mb")));
+  }
+  k.fsync =
+      *uplink::parse_fsync_policy(file.get_choice(key("fsync"), d.fsync, {"always", "interval", "never"}, d.fsync_doc));
+  const auto interval_doc = fmt::format("{}_fsync interval: most ms between fsyncs", name);
+  k.fsync_interval =
+      std::chrono::milliseconds(file.get_int(key("fsync_interval_ms"), 1000, 1, 3'600'000, KeyDoc(interval_doc, {})));
+  return k;
 }
 
 }  // namespace
@@ -76,28 +121,18 @@ GatewayConfig GatewayConfig::from(ConfigFile& file) {
                       : FullPolicy::kBlock;
   c.max_devices = static_cast<std::size_t>(file.get_int(
       "ingest.max_devices", 4096, 1, 1'000'000, "Most devices accepted; batches from further devices are rejected"));
-  // Every journal key is read (and checked) even without a directory, so a typo is caught.
+  const auto journal_keys = read_log_keys(
+      file, "ingest", "journal",
+      {4, 512, "never",
+       "Journal of accepted frame batches, replayed after a crash until their windows are safe; \"\" = none",
+       "never = survives a process crash; interval = every journal_fsync_interval_ms; always = fsync after each "
+       "batch (survives power loss; slowest)"});
   IngestJournalOptions journal;
-  journal.directory = file.get_string(
-      "ingest.journal_dir", "",
-      "Journal of accepted frame batches, replayed after a crash until their windows are safe; \"\" = none");
-  journal.segment_bytes =
-      static_cast<std::uint64_t>(file.get_int("ingest.journal_segment_mb", 4, 1, 4096, "Size of a journal segment, MB"))
-      << 20U;
-  journal.max_bytes = static_cast<std::uint64_t>(file.get_int(
-                          "ingest.journal_max_mb", 512, 2, 1 << 24,
-                          "Journal size bound, MB, at least twice journal_segment_mb; beyond it the oldest segment "
-                          "is deleted (counted)"))
-                      << 20U;
-  if (journal.max_bytes < 2 * journal.segment_bytes) {
-    file.fail("ingest.journal_max_mb", "must be at least twice ingest.journal_segment_mb");
-  }
-  journal.fsync = *uplink::parse_fsync_policy(
-      file.get_choice("ingest.journal_fsync", "never", {"always", "interval", "never"},
-                      "never = survives a process crash; interval = every journal_fsync_interval_ms; always = "
-                      "fsync after each batch (survives power loss; slowest)"));
-  journal.fsync_interval = milliseconds(file.get_int("ingest.journal_fsync_interval_ms", 1000, 1, 3'600'000,
-                                                     "journal_fsync interval: most ms between fsyncs"));
+  journal.directory = journal_keys.directory;
+  journal.segment_bytes = journal_keys.segment_bytes;
+  journal.max_bytes = journal_keys.max_bytes;
+  journal.fsync = journal_keys.fsync;
+  journal.fsync_interval = journal_keys.fsync_interval;
   const auto journal_margin = milliseconds(
       file.get_int("ingest.journal_margin_ms", 5000, 0, 3'600'000,
                    "Batches stay journaled this long past window length + allowed lateness + idle timeout, ms"));
@@ -207,29 +242,17 @@ GatewayConfig GatewayConfig::from(ConfigFile& file) {
                    "Capacity of each worker's ring towards the uplink, in window summaries (a power of two)");
   c.uplink.max_send_rate_per_s = file.get_double("uplink.max_send_rate_per_s", 0, 0, 1e9,
                                                  "Most messages sent per second, resends included; 0 = no limit");
-  {
-    // Every spool key is read (and checked) even without a directory, so a typo is caught.
-    uplink::DiskSpoolOptions spool;
-    spool.directory = file.get_string("uplink.spool_dir", "",
-                                      "Disk spool of unacknowledged messages (survives a crash); \"\" = memory only");
-    spool.segment_bytes = static_cast<std::uint64_t>(
-                              file.get_int("uplink.spool_segment_mb", 16, 1, 4096, "Size of a spool segment file, MB"))
-                          << 20U;
-    spool.max_bytes = static_cast<std::uint64_t>(file.get_int(
-                          "uplink.spool_max_mb", 1024, 1, 1 << 24,
-                          "Spool size bound, MB, at least twice spool_segment_mb; beyond it the oldest segment "
-                          "is dropped"))
-                      << 20U;
-    if (spool.max_bytes < 2 * spool.segment_bytes) {
-      file.fail("uplink.spool_max_mb", "must be at least twice uplink.spool_segment_mb");
-    }
-    spool.fsync = *uplink::parse_fsync_policy(file.get_choice(
-        "uplink.spool_fsync", "interval", {"always", "interval", "never"},
-        "always = fsync after each batch; interval = every spool_fsync_interval_ms; never = survives a process "
-        "crash only"));
-    spool.fsync_interval = milliseconds(file.get_int("uplink.spool_fsync_interval_ms", 1000, 1, 3'600'000,
-                                                     "spool_fsync interval: most ms between fsyncs"));
-    if (!spool.directory.empty()) c.uplink.spool = spool;
+  if (const auto spool = read_log_keys(
+          file, "uplink", "spool",
+          {16, 1024, "interval", "Disk spool of unacknowledged messages (survives a crash); \"\" = memory only",
+           "always = fsync after each batch; interval = every spool_fsync_interval_ms; never = survives a process "
+           "crash only"});
+      !spool.directory.empty()) {
+    c.uplink.spool = uplink::DiskSpoolOptions{.directory = spool.directory,
+                                              .segment_bytes = spool.segment_bytes,
+                                              .max_bytes = spool.max_bytes,
+                                              .fsync = spool.fsync,
+                                              .fsync_interval = spool.fsync_interval};
   }
   c.shutdown_timeout =
       milliseconds(file.get_int("uplink.shutdown_timeout_ms", 10000, 0, 3'600'000,

@@ -41,6 +41,21 @@ std::uint64_t spooled_bytes(const std::filesystem::path& dir) {
 
 class Spool : public StoreBackendTest {};
 
+/// What the real-time tests share: a scratch directory with a broker, the store's URL, a
+/// gateway configuration (statistics every second, resends after 500 ms), and the path of
+/// the gateway's statistics file and the uplink endpoint.
+struct Rig {
+  explicit Rig(std::string store_url) : db(std::move(store_url)) {
+    std::ofstream(config) << "[log]\nstats_interval_s = 1\n[uplink]\nresend_after_ms = 500\n";
+  }
+  TempDir dir;
+  MosquittoBroker broker{dir.path()};
+  std::string db;
+  std::filesystem::path config = dir.path() / "gateway.toml";
+  std::filesystem::path stats_path = dir.path() / "stats.json";
+  std::string uplink = "tcp://127.0.0.1:" + std::to_string(free_tcp_port());
+};
+
 TEST_P(Spool, GatewayKilledWhileCollectorDown_RestartedGatewayDeliversEveryWindowOnce) {
   TempDir dir;
   MosquittoBroker broker(dir.path());
@@ -120,13 +135,9 @@ TEST_P(Spool, GatewayKilledWhileCollectorDown_RestartedGatewayDeliversEveryWindo
 // real-time stream and comes back on the same database; afterwards every window is stored
 // exactly once, nothing is left pending in the spool or in flight, and the counters agree.
 TEST_P(Spool, CollectorKilledForTenSecondsMidStream_EveryWindowStoredOnce) {
-  TempDir dir;
-  MosquittoBroker broker(dir.path());
-  const std::string db = url();
-  const auto config = dir.path() / "gateway.toml";
-  std::ofstream(config) << "[log]\nstats_interval_s = 1\n[uplink]\nresend_after_ms = 500\n";
-  const auto stats_path = dir.path() / "stats.json";
-  const std::string uplink = "tcp://127.0.0.1:" + std::to_string(free_tcp_port());
+  Rig rig(url());
+  // (Lambdas name rig's members: Clang 14 cannot capture a structured binding.)
+  auto& [dir, broker, db, config, stats_path, uplink] = rig;
   const std::vector<std::string> collector_args{SENSORGATE_COLLECTOR_BIN, "--bind", uplink, "--db", db};
   auto collector = std::make_unique<ChildProcess>(collector_args, dir.path() / "collector-1.log");
   ChildProcess gateway({SENSORGATE_GATEWAY_BIN, "--config", config.string(), "--mqtt", broker.url(), "--uplink", uplink,
@@ -139,7 +150,7 @@ TEST_P(Spool, CollectorKilledForTenSecondsMidStream_EveryWindowStoredOnce) {
   ChildProcess sim({SENSORGATE_SIM_BIN, "--mqtt", broker.url(), "--devices", std::to_string(kDevices), "--duration",
                     std::to_string(kLiveSeconds), "--speed", "1", "--seed", "11"},
                    dir.path() / "sim.log");
-  ASSERT_TRUE(wait_until([&] { return !read_window_rows(db).empty(); }, 15s)) << gateway.log();
+  ASSERT_TRUE(wait_until([&] { return !read_window_rows(rig.db).empty(); }, 15s)) << gateway.log();
   collector->signal(SIGKILL);
   EXPECT_EQ(collector->wait(5s), 128 + SIGKILL);
   std::this_thread::sleep_for(10s);
@@ -148,12 +159,12 @@ TEST_P(Spool, CollectorKilledForTenSecondsMidStream_EveryWindowStoredOnce) {
   ASSERT_EQ(sim.wait(60s), 0) << sim.log();
 
   const std::uint64_t expected_rows = std::uint64_t{kDevices} * kLiveSeconds * kChannels;
-  EXPECT_TRUE(wait_until([&] { return read_window_rows(db).size() >= expected_rows; }, 30s))
+  EXPECT_TRUE(wait_until([&] { return read_window_rows(rig.db).size() >= expected_rows; }, 30s))
       << "rows " << read_window_rows(db).size() << "\n"
       << gateway.log();
   EXPECT_TRUE(wait_until(
       [&] {
-        const auto s = stats(stats_path);
+        const auto s = stats(rig.stats_path);
         return s.value("spool_pending", 1U) == 0 && s.value("uplink_in_flight", 1U) == 0;
       },
       10s))
@@ -175,13 +186,9 @@ TEST_P(Spool, CollectorKilledForTenSecondsMidStream_EveryWindowStoredOnce) {
 // the journal has them when the gateway is killed. The restarted gateway replays them
 // before it reconnects, and every window is stored exactly once, complete.
 TEST_P(Spool, GatewayKilledMidWindow_JournalReplayed_EveryWindowStoredOnceAndWhole) {
-  TempDir dir;
-  MosquittoBroker broker(dir.path());
-  const std::string db = url();
-  const auto config = dir.path() / "gateway.toml";
-  std::ofstream(config) << "[log]\nstats_interval_s = 1\n[uplink]\nresend_after_ms = 500\n";
-  const auto stats_path = dir.path() / "stats.json";
-  const std::string uplink = "tcp://127.0.0.1:" + std::to_string(free_tcp_port());
+  Rig rig(url());
+  // (Lambdas name rig's members: Clang 14 cannot capture a structured binding.)
+  auto& [dir, broker, db, config, stats_path, uplink] = rig;
   ChildProcess collector({SENSORGATE_COLLECTOR_BIN, "--bind", uplink, "--db", db}, dir.path() / "collector.log");
   const std::vector<std::string> gateway_args{SENSORGATE_GATEWAY_BIN,
                                               "--config",
@@ -208,7 +215,7 @@ TEST_P(Spool, GatewayKilledMidWindow_JournalReplayed_EveryWindowStoredOnceAndWho
                     std::to_string(kLiveSeconds), "--speed", "1", "--seed", "13"},
                    dir.path() / "sim.log");
   // Mid-stream, a quarter into a window: every device has frames of an open window.
-  ASSERT_TRUE(wait_until([&] { return read_window_rows(db).size() >= std::size_t{4} * kDevices * kChannels; }, 20s))
+  ASSERT_TRUE(wait_until([&] { return read_window_rows(rig.db).size() >= std::size_t{4} * kDevices * kChannels; }, 20s))
       << gateway->log();
   std::this_thread::sleep_for(250ms);
   EXPECT_GT(stats(stats_path).value("journal_bytes", 0U), 0U) << "nothing journaled";
@@ -218,12 +225,12 @@ TEST_P(Spool, GatewayKilledMidWindow_JournalReplayed_EveryWindowStoredOnceAndWho
   ASSERT_EQ(sim.wait(60s), 0) << sim.log();
 
   const std::uint64_t expected_rows = std::uint64_t{kDevices} * kLiveSeconds * kChannels;
-  EXPECT_TRUE(wait_until([&] { return read_window_rows(db).size() >= expected_rows; }, 30s))
+  EXPECT_TRUE(wait_until([&] { return read_window_rows(rig.db).size() >= expected_rows; }, 30s))
       << "rows " << read_window_rows(db).size() << "\n"
       << gateway->log();
   EXPECT_TRUE(wait_until(
       [&] {
-        const auto s = stats(stats_path);
+        const auto s = stats(rig.stats_path);
         return s.value("uplink_in_flight", 1U) == 0 && s.value("frames_windowed", 0U) > 0;
       },
       10s))
@@ -234,6 +241,8 @@ TEST_P(Spool, GatewayKilledMidWindow_JournalReplayed_EveryWindowStoredOnceAndWho
   EXPECT_NE(gateway->log().find("replayed"), std::string::npos) << gateway->log();
   gateway->signal(SIGTERM);
   EXPECT_EQ(gateway->wait(15s), 0) << gateway->log();
+  // Everything acknowledged at a clean stop: the journal keeps nothing for a next start.
+  EXPECT_EQ(gateway->log().find("kept for the next start"), std::string::npos) << gateway->log();
   collector.signal(SIGTERM);
   EXPECT_EQ(collector.wait(10s), 0) << collector.log();
   const auto rows = read_window_rows(db);
