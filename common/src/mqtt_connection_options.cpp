@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <span>
@@ -26,15 +27,23 @@ std::string errno_text() {
 
 /// Fails on `key` unless `path` names a readable file, so a typo is reported before any
 /// connection attempt (Paho would only report a generic TLS failure).
+/// A directory opens like a file on Linux and fails only when read (as an exception).
 void require_readable(ConfigFile& file, std::string_view key, const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) file.fail(key, "\"" + path + "\" is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) file.fail(key, "cannot read \"" + path + "\": " + errno_text());
 }
 
 std::string read_secret(ConfigFile& file, std::string_view key, const std::string& path) {
+  require_readable(file, key, path);
   std::ifstream in(path, std::ios::binary);
-  if (!in) file.fail(key, "cannot read \"" + path + "\": " + errno_text());
-  std::string secret((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string secret;
+  try {
+    secret.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure& e) {
+    file.fail(key, "cannot read \"" + path + "\": " + e.what());
+  }
   // Files written by `echo` or an editor end in a newline that is not part of the secret.
   while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
   if (secret.empty()) file.fail(key, "\"" + path + "\" is empty");

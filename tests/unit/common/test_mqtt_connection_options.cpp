@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "sensorgate/common/mqtt_connection_options.hpp"
+#include "sensorgate/testing/fuzz_reproducer.hpp"
 #include "sensorgate/testing/processes.hpp"
 
 namespace sensorgate {
@@ -74,6 +75,18 @@ TEST(MqttConnectionOptions, PasswordFileProblems_ClearErrors) {
                 .find("either"),
             std::string::npos);
   EXPECT_NE(error_of("[mqtt]\npassword = \"y\"\n").find("needs mqtt.username"), std::string::npos);
+}
+
+// fuzz/regressions/config/password-file-is-a-directory: reading a directory threw
+// std::ios_base::failure out of the configuration reader and terminated the program.
+TEST(MqttConnectionOptions, PasswordFileIsADirectory_ErrorNamesKey) {
+  const auto error = error_of(testing::fuzz_reproducer("config/password-file-is-a-directory"));
+  EXPECT_NE(error.find("mqtt.password_file"), std::string::npos) << error;
+  EXPECT_NE(error.find("is a directory"), std::string::npos) << error;
+  testing::TempDir dir;
+  const auto tls = error_of("[mqtt]\nurl = \"ssl://127.0.0.1:8883\"\nca_file = \"" + dir.path().string() + "\"\n");
+  EXPECT_NE(tls.find("mqtt.ca_file"), std::string::npos) << tls;
+  EXPECT_NE(tls.find("is a directory"), std::string::npos) << tls;
 }
 
 TEST(MqttConnectionOptions, TlsFiles_MustExistAndNeedTlsUrl) {
