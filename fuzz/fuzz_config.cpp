@@ -93,17 +93,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const auto settings = gateway_config(*file);
 
-  // Round trip through toml++'s printer.
+  // Round trip through toml++'s printer. toml++ 3.3.0's printer does not always write what
+  // its own parser reads back: a string holding three single quotes becomes a literal
+  // multi-line string it refuses (fuzz/regressions/config/toml-printer-triple-quote), and
+  // one starting with a newline becomes a literal multi-line string whose first newline
+  // TOML trims (gateway-id-leading-newline). A third-party limitation, and sensorgate never
+  // prints TOML with it: when toml++ does not read back the same document, there is no
+  // round trip to check.
+  const auto original = toml::parse(text, std::string_view("fuzz.toml"));
   std::ostringstream printed;
-  printed << toml::toml_formatter(toml::parse(text, std::string_view("fuzz.toml")));
+  printed << toml::toml_formatter(original);
   std::optional<ConfigFile> reparsed;
   try {
+    if (toml::parse(printed.str(), std::string_view("printed.toml")) != original) return 0;
     reparsed = ConfigFile::parse(printed.str(), "printed.toml");
+  } catch (const toml::parse_error&) {
+    return 0;
   } catch (const ConfigError&) {
-    // toml++ 3.3.0's printer writes some strings in a form its own parser refuses (a string
-    // holding three single quotes becomes a literal multi-line string:
-    // fuzz/regressions/config/toml-printer-triple-quote). A third-party limitation, and
-    // sensorgate never prints TOML with it: then there is no round trip to check.
     return 0;
   }
   const auto settings_again = gateway_config(*reparsed);

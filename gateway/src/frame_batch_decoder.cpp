@@ -7,16 +7,13 @@
 #include "sensorgate/wire/frame_batch_generated.h"
 
 namespace sensorgate {
-namespace {
 
-bool valid_device_id(std::string_view id) {
+bool is_valid_id(std::string_view id) {
   return !id.empty() && id.size() <= 64 && std::ranges::all_of(id, [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
            c == '-';
   });
 }
-
-}  // namespace
 
 std::string_view to_string(DecodeError error) {
   switch (error) {
@@ -52,7 +49,7 @@ DecodeError FrameBatchDecoder::decode(std::span<const std::uint8_t> buffer, Deco
   }
   const auto* batch = wire::GetFrameBatch(buffer.data());
   const std::string_view id = batch->device_id()->string_view();
-  if (!valid_device_id(id)) return reject(DecodeError::kBadDeviceId);
+  if (!is_valid_id(id)) return reject(DecodeError::kBadDeviceId);
   const auto channels = batch->channel_count();
   if (channels == 0 || channels > kernels::kMaxChannels) return reject(DecodeError::kBadChannelCount);
   const auto* samples = batch->samples();

@@ -67,7 +67,7 @@ GatewayConfig GatewayConfig::from(ConfigFile& file) {
   c.gateway_id =
       file.get_string("gateway.id", host_name(),
                       {"This gateway's id in every uplink message and in the collector's tables", "the host name"});
-  if (c.gateway_id.empty()) file.fail("gateway.id", "must not be empty");
+  if (!is_valid_id(c.gateway_id)) file.fail("gateway.id", "must be 1-64 characters of [A-Za-z0-9._-]");
 
   // Persistent session by default: with a stable client id the broker queues QoS 1 frames
   // while the gateway restarts or is disconnected.
@@ -92,11 +92,7 @@ GatewayConfig GatewayConfig::from(ConfigFile& file) {
     serial.device_id =
         file.get_string("serial.device_id", "openbci",
                         "OpenBCI: the device id of the board's stream (1-64 characters of [A-Za-z0-9._-])");
-    if (serial.device_id.empty() || serial.device_id.size() > 64 ||
-        serial.device_id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
-            std::string::npos) {
-      file.fail("serial.device_id", "must be 1-64 characters of [A-Za-z0-9._-]");
-    }
+    if (!is_valid_id(serial.device_id)) file.fail("serial.device_id", "must be 1-64 characters of [A-Za-z0-9._-]");
     serial.gain = file.get_double("serial.gain", kOpenBciDefaultGain, 1.0, 24.0,
                                   "OpenBCI: the ADS1299 gain set on the board, for counts -> uV");
     serial.start_time_ns = file.get_int(

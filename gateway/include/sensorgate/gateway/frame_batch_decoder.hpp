@@ -37,6 +37,10 @@ enum class DecodeError : std::uint8_t {
 
 std::string_view to_string(DecodeError error);
 
+/// A device or gateway id: 1-64 characters of [A-Za-z0-9._-] (safe in topics, logs, file
+/// names and the collector's tables).
+bool is_valid_id(std::string_view id);
+
 class FrameBatchDecoder {
  public:
   /// Verifies and decodes; on failure returns the error and increments its counter.
