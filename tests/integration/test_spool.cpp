@@ -41,13 +41,24 @@ std::uint64_t spooled_bytes(const std::filesystem::path& dir) {
 
 class Spool : public StoreBackendTest {};
 
-/// What the real-time tests share: a scratch directory with a broker, the store's URL, a
-/// gateway configuration (statistics every second, resends after 500 ms), and the path of
-/// the gateway's statistics file and the uplink endpoint.
+/// What the tests share: a scratch directory with a broker, the store's URL, a gateway
+/// configuration (statistics every second, plus `extra_config`), the path of the
+/// gateway's statistics file and the uplink endpoint.
 struct Rig {
-  explicit Rig(std::string store_url) : db(std::move(store_url)) {
-    std::ofstream(config) << "[log]\nstats_interval_s = 1\n[uplink]\nresend_after_ms = 500\n";
+  Rig(std::string store_url, std::string_view extra_config) : db(std::move(store_url)) {
+    std::ofstream(config) << "[log]\nstats_interval_s = 1\n" << extra_config;
   }
+  /// The gateway's command line: this rig's broker, uplink, configuration and statistics
+  /// file, windows of silent devices closed after 500 ms, then `extra`.
+  [[nodiscard]] std::vector<std::string> gateway_args(const std::string& id,
+                                                      const std::vector<std::string>& extra) const {
+    std::vector<std::string> args{
+        SENSORGATE_GATEWAY_BIN, "--config", config.string(),     "--mqtt", broker.url(),   "--uplink",         uplink,
+        "--gateway-id",         id,         "--idle-timeout-ms", "500",    "--stats-json", stats_path.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+
   TempDir dir;
   MosquittoBroker broker{dir.path()};
   std::string db;
@@ -56,29 +67,14 @@ struct Rig {
   std::string uplink = "tcp://127.0.0.1:" + std::to_string(free_tcp_port());
 };
 
+constexpr std::string_view kResendFast = "[uplink]\nresend_after_ms = 500\n";
+
 TEST_P(Spool, GatewayKilledWhileCollectorDown_RestartedGatewayDeliversEveryWindowOnce) {
-  TempDir dir;
-  MosquittoBroker broker(dir.path());
+  Rig rig(url(), "[uplink]\nspool_fsync = \"always\"\n");
+  // (Lambdas name rig's members: Clang 14 cannot capture a structured binding.)
+  auto& [dir, broker, db, config, stats_path, uplink] = rig;
   const auto spool = dir.path() / "spool";
-  const std::string db = url();
-  const auto config = dir.path() / "gateway.toml";
-  std::ofstream(config) << "[log]\nstats_interval_s = 1\n[uplink]\nspool_fsync = \"always\"\n";
-  const std::string uplink = "tcp://127.0.0.1:" + std::to_string(free_tcp_port());
-  const std::vector<std::string> gateway_args{SENSORGATE_GATEWAY_BIN,
-                                              "--config",
-                                              config.string(),
-                                              "--mqtt",
-                                              broker.url(),
-                                              "--uplink",
-                                              uplink,
-                                              "--gateway-id",
-                                              "gw-spool",
-                                              "--spool-dir",
-                                              spool.string(),
-                                              "--idle-timeout-ms",
-                                              "500",
-                                              "--stats-json",
-                                              (dir.path() / "stats.json").string()};
+  const auto gateway_args = rig.gateway_args("gw-spool", {"--spool-dir", spool.string()});
   constexpr std::uint64_t kWindows = std::uint64_t{kDevices} * kSeconds;
   {
     ChildProcess gateway(gateway_args, dir.path() / "gateway-1.log");
@@ -95,7 +91,7 @@ TEST_P(Spool, GatewayKilledWhileCollectorDown_RestartedGatewayDeliversEveryWindo
     // there are no anomaly events among them).
     ASSERT_TRUE(wait_until(
         [&] {
-          const auto s = stats(dir.path() / "stats.json");
+          const auto s = stats(rig.stats_path);
           return s.value("uplink_in_flight", 0U) >= kWindows && s.value("spool_bytes", 0U) > 0;
         },
         30s))
@@ -108,7 +104,7 @@ TEST_P(Spool, GatewayKilledWhileCollectorDown_RestartedGatewayDeliversEveryWindo
   ChildProcess collector({SENSORGATE_COLLECTOR_BIN, "--bind", uplink, "--db", db}, dir.path() / "collector.log");
   ChildProcess gateway(gateway_args, dir.path() / "gateway-2.log");
   const auto expected_rows = kWindows * kChannels;
-  EXPECT_TRUE(wait_until([&] { return read_window_rows(db).size() >= expected_rows; }, 30s))
+  EXPECT_TRUE(wait_until([&] { return read_window_rows(rig.db).size() >= expected_rows; }, 30s))
       << "rows " << read_window_rows(db).size() << "\n"
       << gateway.log();
   EXPECT_NE(gateway.log().find("unacknowledged messages recovered"), std::string::npos) << gateway.log();
@@ -135,14 +131,12 @@ TEST_P(Spool, GatewayKilledWhileCollectorDown_RestartedGatewayDeliversEveryWindo
 // real-time stream and comes back on the same database; afterwards every window is stored
 // exactly once, nothing is left pending in the spool or in flight, and the counters agree.
 TEST_P(Spool, CollectorKilledForTenSecondsMidStream_EveryWindowStoredOnce) {
-  Rig rig(url());
+  Rig rig(url(), kResendFast);
   // (Lambdas name rig's members: Clang 14 cannot capture a structured binding.)
   auto& [dir, broker, db, config, stats_path, uplink] = rig;
   const std::vector<std::string> collector_args{SENSORGATE_COLLECTOR_BIN, "--bind", uplink, "--db", db};
   auto collector = std::make_unique<ChildProcess>(collector_args, dir.path() / "collector-1.log");
-  ChildProcess gateway({SENSORGATE_GATEWAY_BIN, "--config", config.string(), "--mqtt", broker.url(), "--uplink", uplink,
-                        "--gateway-id", "gw-outage", "--spool-dir", (dir.path() / "spool").string(),
-                        "--idle-timeout-ms", "500", "--stats-json", stats_path.string()},
+  ChildProcess gateway(rig.gateway_args("gw-outage", {"--spool-dir", (dir.path() / "spool").string()}),
                        dir.path() / "gateway.log");
   ASSERT_TRUE(wait_until([&] { return gateway.log().find("subscribed to") != std::string::npos; }, 15s))
       << gateway.log();
@@ -186,27 +180,12 @@ TEST_P(Spool, CollectorKilledForTenSecondsMidStream_EveryWindowStoredOnce) {
 // the journal has them when the gateway is killed. The restarted gateway replays them
 // before it reconnects, and every window is stored exactly once, complete.
 TEST_P(Spool, GatewayKilledMidWindow_JournalReplayed_EveryWindowStoredOnceAndWhole) {
-  Rig rig(url());
+  Rig rig(url(), kResendFast);
   // (Lambdas name rig's members: Clang 14 cannot capture a structured binding.)
   auto& [dir, broker, db, config, stats_path, uplink] = rig;
   ChildProcess collector({SENSORGATE_COLLECTOR_BIN, "--bind", uplink, "--db", db}, dir.path() / "collector.log");
-  const std::vector<std::string> gateway_args{SENSORGATE_GATEWAY_BIN,
-                                              "--config",
-                                              config.string(),
-                                              "--mqtt",
-                                              broker.url(),
-                                              "--uplink",
-                                              uplink,
-                                              "--gateway-id",
-                                              "gw-journal",
-                                              "--spool-dir",
-                                              (dir.path() / "spool").string(),
-                                              "--journal-dir",
-                                              (dir.path() / "journal").string(),
-                                              "--idle-timeout-ms",
-                                              "500",
-                                              "--stats-json",
-                                              stats_path.string()};
+  const auto gateway_args = rig.gateway_args("gw-journal", {"--spool-dir", (dir.path() / "spool").string(),
+                                                            "--journal-dir", (dir.path() / "journal").string()});
   auto gateway = std::make_unique<ChildProcess>(gateway_args, dir.path() / "gateway-1.log");
   ASSERT_TRUE(wait_until([&] { return gateway->log().find("subscribed to") != std::string::npos; }, 15s))
       << gateway->log();
