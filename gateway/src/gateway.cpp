@@ -35,7 +35,7 @@ Gateway::Gateway(GatewayConfig config)
   if (config_.journal) {
     const auto open_journal = [this](IngestSink& sink, const char* name) {
       IngestJournalOptions options = *config_.journal;
-      options.directory /= name;
+      options.log.directory /= name;
       auto journal = std::make_unique<IngestJournal>(std::move(options), [this] { return uplink_->durable_before(); });
       sink.set_journal(journal.get());
       return journal;

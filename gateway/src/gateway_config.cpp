@@ -19,14 +19,6 @@ std::size_t power_of_two(ConfigFile& file, std::string_view key, std::int64_t fa
 /// The keys of a log in DiskSpool's format, `<table>.<name>_dir`, `_segment_mb`, `_max_mb`,
 /// `_fsync` and `_fsync_interval_ms` (the uplink's spool, the ingest journal). Every key is
 /// read (and checked) even without a directory, so a typo is caught.
-struct LogKeys {
-  std::filesystem::path directory;
-  std::uint64_t segment_bytes = 0;
-  std::uint64_t max_bytes = 0;
-  uplink::FsyncPolicy fsync = uplink::FsyncPolicy::kInterval;
-  std::chrono::milliseconds fsync_interval{};
-};
-
 struct LogKeyDefaults {
   std::int64_t segment_mb;
   std::int64_t max_mb;
@@ -35,9 +27,10 @@ struct LogKeyDefaults {
   const char* fsync_doc;  ///< what each policy survives
 };
 
-LogKeys read_log_keys(ConfigFile& file, std::string_view table, std::string_view name, const LogKeyDefaults& d) {
+uplink::DiskSpoolOptions read_log_keys(ConfigFile& file, std::string_view table, std::string_view name,
+                                       const LogKeyDefaults& d) {
   const auto key = [&](std::string_view suffix) { return fmt::format("{}.{}_{}", table, name, suffix); };
-  LogKeys k;
+  uplink::DiskSpoolOptions k;
   k.directory = file.get_string(key("dir"), "", d.dir_doc);
   k.segment_bytes =
       static_cast<std::uint64_t>(file.get_int(key("segment_mb"), d.segment_mb, 1, 4096,
@@ -117,18 +110,13 @@ GatewayConfig GatewayConfig::from(ConfigFile& file) {
                       : FullPolicy::kBlock;
   c.max_devices = static_cast<std::size_t>(file.get_int(
       "ingest.max_devices", 4096, 1, 1'000'000, "Most devices accepted; batches from further devices are rejected"));
-  const auto journal_keys = read_log_keys(
+  IngestJournalOptions journal;
+  journal.log = read_log_keys(
       file, "ingest", "journal",
       {4, 512, "never",
        "Journal of accepted frame batches, replayed after a crash until their windows are safe; \"\" = none",
        "never = survives a process crash; interval = every journal_fsync_interval_ms; always = fsync after each "
        "batch (survives power loss; slowest)"});
-  IngestJournalOptions journal;
-  journal.directory = journal_keys.directory;
-  journal.segment_bytes = journal_keys.segment_bytes;
-  journal.max_bytes = journal_keys.max_bytes;
-  journal.fsync = journal_keys.fsync;
-  journal.fsync_interval = journal_keys.fsync_interval;
   const auto journal_margin = milliseconds(
       file.get_int("ingest.journal_margin_ms", 5000, 0, 3'600'000,
                    "Batches stay journaled this long past window length + allowed lateness + idle timeout, ms"));
@@ -172,7 +160,7 @@ GatewayConfig GatewayConfig::from(ConfigFile& file) {
   journal.retain =
       std::chrono::duration_cast<milliseconds>(std::chrono::nanoseconds(w.length_ns + w.allowed_lateness_ns)) +
       c.worker.idle_timeout + journal_margin;
-  if (!journal.directory.empty()) c.journal = journal;
+  if (!journal.log.directory.empty()) c.journal = journal;
 
   c.workers = static_cast<std::size_t>(
       file.get_int("processing.workers", 1, 1, 256, "Worker threads; devices are spread over them"));
@@ -238,17 +226,13 @@ GatewayConfig GatewayConfig::from(ConfigFile& file) {
                    "Capacity of each worker's ring towards the uplink, in window summaries (a power of two)");
   c.uplink.max_send_rate_per_s = file.get_double("uplink.max_send_rate_per_s", 0, 0, 1e9,
                                                  "Most messages sent per second, resends included; 0 = no limit");
-  if (const auto spool = read_log_keys(
+  if (auto spool = read_log_keys(
           file, "uplink", "spool",
           {16, 1024, "interval", "Disk spool of unacknowledged messages (survives a crash); \"\" = memory only",
            "always = fsync after each batch; interval = every spool_fsync_interval_ms; never = survives a process "
            "crash only"});
       !spool.directory.empty()) {
-    c.uplink.spool = uplink::DiskSpoolOptions{.directory = spool.directory,
-                                              .segment_bytes = spool.segment_bytes,
-                                              .max_bytes = spool.max_bytes,
-                                              .fsync = spool.fsync,
-                                              .fsync_interval = spool.fsync_interval};
+    c.uplink.spool = std::move(spool);
   }
   c.shutdown_timeout =
       milliseconds(file.get_int("uplink.shutdown_timeout_ms", 10000, 0, 3'600'000,

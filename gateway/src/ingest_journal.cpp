@@ -11,12 +11,7 @@ namespace sensorgate {
 namespace {
 
 uplink::DiskSpoolOptions log_options(const IngestJournalOptions& o) {
-  uplink::DiskSpoolOptions log;
-  log.directory = o.directory;
-  log.segment_bytes = o.segment_bytes;
-  log.max_bytes = o.max_bytes;
-  log.fsync = o.fsync;
-  log.fsync_interval = o.fsync_interval;
+  uplink::DiskSpoolOptions log = o.log;
   log.name = "journal";
   log.record_noun = "frame batches";
   log.on_write_failure = "those batches are windowed but a crash before their windows are safe would lose them";

@@ -38,9 +38,9 @@ struct Ingest {
 
   static IngestJournalOptions options(const std::filesystem::path& dir, std::uint64_t segment_bytes) {
     IngestJournalOptions o;
-    o.directory = dir / "journal";
-    o.segment_bytes = segment_bytes;
-    o.max_bytes = 64ULL << 20U;
+    o.log.directory = dir / "journal";
+    o.log.segment_bytes = segment_bytes;
+    o.log.max_bytes = 64ULL << 20U;
     o.retain = 2s;
     o.check_interval = 0ms;
     return o;

@@ -33,7 +33,6 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
-#include <filesystem>
 #include <functional>
 #include <vector>
 
@@ -43,13 +42,19 @@
 
 namespace sensorgate {
 
+/// The journal's segment defaults: 4 MB segments, at most 512 MB, no fsync ("never"
+/// survives a process crash, the page cache being the kernel's, not a power cut).
+inline uplink::DiskSpoolOptions default_journal_log() {
+  uplink::DiskSpoolOptions log;
+  log.segment_bytes = 4ULL << 20U;
+  log.max_bytes = 512ULL << 20U;
+  log.fsync = uplink::FsyncPolicy::kNever;
+  return log;
+}
+
 struct IngestJournalOptions {
-  std::filesystem::path directory;
-  std::uint64_t segment_bytes = 4ULL << 20U;
-  std::uint64_t max_bytes = 512ULL << 20U;
-  /// "never" survives a process crash (the page cache is the kernel's), not a power cut.
-  uplink::FsyncPolicy fsync = uplink::FsyncPolicy::kNever;
-  std::chrono::milliseconds fsync_interval{1000};
+  /// The segment files: directory, sizes, fsync policy. Their log lines name the journal.
+  uplink::DiskSpoolOptions log = default_journal_log();
   /// How long after the worker is done with a batch its windows may still be open.
   std::chrono::milliseconds retain{8000};
   /// Most often the records are checked for being safe to forget.
